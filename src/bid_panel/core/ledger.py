@@ -1,0 +1,370 @@
+"""Append-only, hash-chained records kept as readable YAML.
+
+A record is a header plus a list of events. Each event's `hash` is the SHA-256 of the
+canonical JSON of its content (sorted keys, no spaces, Decimals as strings, UTC times)
+including `prev`, the hash of the event before it; the first event's `prev` is the hash of
+the header. So re-indenting the YAML changes nothing, while editing, deleting or reordering
+any event, or editing the header, breaks the chain.
+
+Writes rewrite the whole file atomically under an exclusive lock; rendered event text is
+cached so that an append costs one write, not a re-serialisation of the record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from bid_panel.core import clock
+from bid_panel.core.atomic import FileLock, atomic_write_text
+from bid_panel.core.errors import Finding, Findings, RecordError
+from bid_panel.core.yamlio import (
+    MAX_RECORD_BYTES,
+    Locator,
+    YamlProblem,
+    read_yaml_file,
+    validation_findings,
+)
+
+_Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+H = TypeVar("H", bound=BaseModel)
+E = TypeVar("E", bound=BaseModel)
+
+UNHASHED_FIELDS = frozenset({"hash", "signature"})
+"""`hash` is the result, `signature` signs the hash: neither can be part of what is hashed."""
+
+
+def canonical_json(data: Any) -> bytes:
+    """The canonical serialisation every hash in bid_panel is computed over."""
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable
+    ).encode("utf-8")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not serialisable: {type(value).__name__}")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def header_hash(header: BaseModel) -> str:
+    return sha256_hex(canonical_json(header.model_dump(mode="json")))
+
+
+def event_content(event: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    data = event.model_dump(mode="json") if isinstance(event, BaseModel) else dict(event)
+    return {k: v for k, v in data.items() if k not in UNHASHED_FIELDS}
+
+
+def compute_event_hash(event: BaseModel | dict[str, Any]) -> str:
+    return sha256_hex(canonical_json(event_content(event)))
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+class _RecordDumper(_Dumper):  # type: ignore[misc,valid-type]
+    pass
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_RecordDumper.add_representer(str, _represent_str)
+
+
+def _yaml_ready(python: Any, json_mode: Any) -> Any:
+    """The JSON-mode dump, except that whole-number Decimals are written as plain numbers
+    (`score: 3`, not `score: '3'`) so a person reads the record easily."""
+    if isinstance(json_mode, dict):
+        return {k: _yaml_ready(python[k], v) for k, v in json_mode.items()}
+    if isinstance(json_mode, list):
+        return [_yaml_ready(p, j) for p, j in zip(python, json_mode, strict=True)]
+    if isinstance(python, Decimal) and json_mode.lstrip("-").isdigit():
+        return int(json_mode)  # "3" only: "3.0" stays a string so its hash is unchanged
+    return json_mode
+
+
+def render_yaml(data: Any) -> str:
+    return yaml.dump(
+        data, Dumper=_RecordDumper, sort_keys=False, allow_unicode=True, width=100,
+        default_flow_style=False,
+    )
+
+
+# --------------------------------------------------------------------------- chain checks
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    index: int
+    """0-based index of the event in the file (-1: the header)."""
+    message: str
+    meaning: str
+
+
+def check_chain(header: BaseModel, events: Sequence[BaseModel]) -> list[ChainProblem]:
+    """Every way the chain can be broken, event by event."""
+    problems: list[ChainProblem] = []
+    expected_prev = header_hash(header)
+    for index, event in enumerate(events):
+        seq = getattr(event, "seq", None)
+        if seq != index + 1:
+            problems.append(
+                ChainProblem(
+                    index,
+                    f"event {index + 1} carries seq {seq}",
+                    "events were deleted, inserted or reordered",
+                )
+            )
+        prev = getattr(event, "prev", None)
+        if prev != expected_prev:
+            what = "the header" if index == 0 else f"event {index}"
+            problems.append(
+                ChainProblem(
+                    index,
+                    f"event {index + 1} does not link to {what} (prev hash mismatch)",
+                    "an earlier event or the header was edited, deleted or reordered",
+                )
+            )
+        actual = compute_event_hash(event)
+        if getattr(event, "hash", None) != actual:
+            problems.append(
+                ChainProblem(
+                    index,
+                    f"event {index + 1}'s content does not match its hash",
+                    "this event was edited after it was written",
+                )
+            )
+        expected_prev = getattr(event, "hash", actual)
+    return problems
+
+
+# --------------------------------------------------------------------------- the record
+
+
+class RecordFile(Generic[H, E]):
+    """A parsed record: header and typed events, with the text for locating findings."""
+
+    def __init__(
+        self, path: Path, header: H, events: list[E], text: str = "", rendered: list[str] | None = None
+    ) -> None:
+        self.path = path
+        self.header = header
+        self.events = events
+        self.text = text
+        self._rendered = rendered
+
+    @property
+    def head(self) -> str:
+        """Hash of the last event (the header's hash when there is none)."""
+        return self.events[-1].hash if self.events else header_hash(self.header)  # type: ignore[attr-defined]
+
+    def locate(self, index: int) -> tuple[int, int]:
+        if index < 0:
+            return Locator(self.text).position(("header",))
+        return Locator(self.text).position(("events", index))
+
+    def render(self) -> str:
+        if self._rendered is None:
+            self._rendered = [_render_event(e) for e in self.events]
+        return self._banner() + render_yaml({"header": self.header.model_dump(mode="json")}) + (
+            "events:\n" + "".join(self._rendered) if self._rendered else "events: []\n"
+        )
+
+    def _banner(self) -> str:
+        return (
+            "# bid_panel record. Append-only: each event is chained to the one before by\n"
+            "# SHA-256 (prev, hash). Do not edit; `bid-panel verify` detects any change.\n"
+        )
+
+
+def _render_event(event: BaseModel) -> str:
+    ready = _yaml_ready(
+        event.model_dump(exclude_none=True), event.model_dump(mode="json", exclude_none=True)
+    )
+    return render_yaml([ready])
+
+
+class RecordFormat(Generic[H, E]):
+    """How to read and write one kind of record (score sheet, moderation record)."""
+
+    def __init__(
+        self, name: str, header_model: type[H], event_type: Any, tags: frozenset[str]
+    ) -> None:
+        self.name = name
+        self.tags = tags
+        self.header_model = header_model
+        self.event_adapter: TypeAdapter[E] = TypeAdapter(event_type)
+        self.events_adapter: TypeAdapter[list[E]] = TypeAdapter(list[event_type])  # type: ignore[valid-type]
+
+    # ---------------------------------------------------------------- reading
+    def read(
+        self, path: Path, findings: Findings, display: str | None = None
+    ) -> RecordFile[H, E] | None:
+        """Parse and type-check a record; add located findings on failure."""
+        name = display or str(path)
+        try:
+            text, data = read_yaml_file(path, limit=MAX_RECORD_BYTES)
+        except YamlProblem as problem:
+            findings.add(problem.finding(name))
+            return None
+        unknown = set(data) - {"header", "events"}
+        locator = Locator(text)
+        if unknown or "header" not in data:
+            line, column = locator.position(())
+            findings.error(
+                name,
+                f"a {self.name} has exactly two keys, header and events"
+                + (f" (found {', '.join(sorted(map(str, unknown)))})" if unknown else ""),
+                "restore the file from the last good copy; records are written by bid_panel",
+                line,
+                column,
+            )
+            return None
+        ok = True
+        try:
+            header = self.header_model.model_validate(data["header"])
+        except ValidationError as exc:
+            ok = False
+            findings.extend(_prefixed(validation_findings(exc, self.header_model, name, locator), "header"))
+        raw_events = data.get("events") or []
+        try:
+            events = self.events_adapter.validate_python(raw_events)
+        except ValidationError as exc:
+            ok = False
+            findings.extend(_event_findings(exc, name, locator, self.tags))
+        if not ok:
+            return None
+        return RecordFile(path, header, list(events), text)
+
+    # ---------------------------------------------------------------- writing
+    def create(self, path: Path, header: H) -> None:
+        """Write a new, empty record; refuses to overwrite one that exists."""
+        if path.exists():
+            raise RecordError(f"{path} already exists; records are never overwritten")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(path):
+            atomic_write_text(path, RecordFile(path, header, []).render())
+
+    def open_writer(self, path: Path) -> RecordWriter[H, E]:
+        return RecordWriter(self, path)
+
+
+def _prefixed(findings: list[Finding], prefix: str) -> list[Finding]:
+    return [
+        Finding(f.file, f"{prefix}.{f.message}", f.hint, f.line, f.column, f.severity)
+        for f in findings
+    ]
+
+
+def _event_findings(
+    exc: ValidationError, name: str, locator: Locator, tags: frozenset[str]
+) -> list[Finding]:
+    out = []
+    for error in exc.errors(include_url=False):
+        loc = list(error["loc"])
+        if len(loc) >= 2 and loc[1] in tags:
+            del loc[1]  # pydantic puts the union member's tag into the location
+        where = ("events", *loc)
+        line, column = locator.position(where)
+        out.append(
+            Finding(
+                name,
+                f"{'.'.join(str(p) for p in where)}: {error['msg']}",
+                "records are written by bid_panel; restore the last good copy",
+                line,
+                column,
+            )
+        )
+    return out
+
+
+class RecordWriter(Generic[H, E]):
+    """Holds the lock on a record and appends events to it, one atomic write each."""
+
+    def __init__(self, fmt: RecordFormat[H, E], path: Path) -> None:
+        self.format = fmt
+        self.path = path
+        self.lock = FileLock(path)
+        self.lock.acquire()
+        try:
+            findings = Findings()
+            record = fmt.read(path, findings)
+            if record is None:
+                raise RecordError(f"cannot open {path} for writing", findings)
+            problems = check_chain(record.header, record.events)
+            if problems:
+                raise RecordError(
+                    f"{path}: the record's hash chain is broken ({problems[0].message}); "
+                    "nothing more can be appended. Run `bid-panel verify` for details."
+                )
+            self.record = record
+            self._rendered = [_render_event(e) for e in record.events]
+            self.record._rendered = self._rendered
+        except BaseException:
+            self.lock.release()
+            raise
+
+    @property
+    def events(self) -> list[E]:
+        return self.record.events
+
+    @property
+    def header(self) -> H:
+        return self.record.header
+
+    def append(self, fields: dict[str, Any], sign: Callable[[str], str] | None = None) -> E:
+        """Append one event made of `fields` (without seq/at/prev/hash) and save at once."""
+        if not self.lock.held:
+            raise RecordError(f"{self.path} is closed")
+        last_at = getattr(self.events[-1], "at", None) if self.events else None
+        at = clock.now()
+        if last_at is not None and at < last_at:
+            at = last_at  # a clock stepping back must not make the record look reordered
+        draft = {"seq": len(self.events) + 1, "at": at, "prev": self.record.head, **fields}
+        content = event_content(self.format.event_adapter.dump_python(
+            self.format.event_adapter.validate_python({**draft, "hash": "0" * 64}), mode="json"
+        ))
+        digest = sha256_hex(canonical_json(content))
+        full = {**draft, "hash": digest}
+        if sign is not None:
+            full["signature"] = sign(digest)
+        event = self.format.event_adapter.validate_python(full)
+        rendered = _render_event(event)
+        self._rendered.append(rendered)
+        self.events.append(event)
+        try:
+            atomic_write_text(self.path, self.record.render())
+        except BaseException:
+            self._rendered.pop()
+            self.events.pop()
+            raise
+        return event
+
+    def close(self) -> None:
+        self.lock.release()
+
+    def __enter__(self) -> RecordWriter[H, E]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,238 @@
+"""A workspace: one folder holding one tender and everything recorded about it.
+
+    tender.yaml        the published criteria (frozen once scoring begins)
+    panel.yaml         evaluators, roles and assignments
+    bids/*.yaml        one file per bid
+    sheets/<id>.yaml   one score sheet per evaluator (append-only)
+    moderation.yaml    the moderation record (append-only)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bid_panel.core.bid import Bid
+from bid_panel.core.checks import (
+    check_bid,
+    check_bid_set,
+    check_panel,
+    check_sheet_scope,
+    check_tender,
+)
+from bid_panel.core.base import SLUG_PATTERN
+from bid_panel.core.errors import BidPanelError, Findings, InvalidFiles
+from bid_panel.core.ledger import RecordFile, check_chain
+from bid_panel.core.panel import Panel
+from bid_panel.core.sheet import SHEET, SheetState, replay
+from bid_panel.core.tender import Tender
+from bid_panel.core.yamlio import Loaded, YamlProblem, load_model, read_yaml_file, validate_data
+
+TENDER_FILE = "tender.yaml"
+PANEL_FILE = "panel.yaml"
+BIDS_DIR = "bids"
+SHEETS_DIR = "sheets"
+MODERATION_FILE = "moderation.yaml"
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Workspace:
+    root: Path
+    tender: Tender
+    tender_sha256: str
+    panel: Panel
+    bids: dict[str, Bid]
+    """Bids by bidder id, in id order (never in file or submission order)."""
+    sheets: dict[str, RecordFile[Any, Any]]
+    """Score sheets by evaluator id."""
+    findings: Findings = field(default_factory=Findings)
+    """Warnings found while loading (errors raise instead)."""
+
+    @property
+    def tender_path(self) -> Path:
+        return self.root / TENDER_FILE
+
+    @property
+    def moderation_path(self) -> Path:
+        return self.root / MODERATION_FILE
+
+    def sheet_path(self, evaluator_id: str) -> Path:
+        return sheet_path(self.root, evaluator_id)
+
+    def states(self) -> dict[str, SheetState]:
+        return {eid: replay(r.header, r.events) for eid, r in self.sheets.items()}
+
+    def reload_sheet(self, evaluator_id: str) -> SheetState | None:
+        findings = Findings()
+        path = self.sheet_path(evaluator_id)
+        if not path.exists():
+            self.sheets.pop(evaluator_id, None)
+            return None
+        record = SHEET.read(path, findings)
+        if record is None:
+            raise InvalidFiles(f"cannot read {path}", findings)
+        self.sheets[evaluator_id] = record
+        return replay(record.header, record.events)
+
+
+def sheet_path(root: Path, evaluator_id: str) -> Path:
+    # Ids become file names: only a slug may, never anything that could leave the folder.
+    if not re.fullmatch(SLUG_PATTERN, evaluator_id):
+        raise BidPanelError(f"{evaluator_id!r} is not an evaluator id (a-z, 0-9 and hyphens)")
+    return root / SHEETS_DIR / f"{evaluator_id}.yaml"
+
+
+def load_workspace(root: Path) -> Workspace:
+    """Load and cross-check a whole workspace. Raises InvalidFiles listing every error."""
+    findings = Findings()
+    if not root.is_dir():
+        raise BidPanelError(
+            f"{root} is not a workspace folder; create one with `bid-panel init {root}`"
+        )
+    tender_doc = load_model(root / TENDER_FILE, Tender, findings)
+    tender = tender_doc.model if tender_doc else None
+    if tender_doc:
+        findings.extend(check_tender(tender_doc))
+    panel_doc = load_model(root / PANEL_FILE, Panel, findings)
+    if panel_doc:
+        findings.extend(check_panel(panel_doc, tender))
+    bid_docs = _load_bids(root / BIDS_DIR, tender, findings)
+    tender_sha = file_sha256(root / TENDER_FILE) if tender_doc else ""
+    sheets: dict[str, RecordFile[Any, Any]] = {}
+    sheets_dir = root / SHEETS_DIR
+    if sheets_dir.is_dir():
+        for path in sorted(sheets_dir.glob("*.yaml")):
+            record = SHEET.read(path, findings)
+            if record is None:
+                continue
+            if tender and panel_doc:
+                findings.extend(check_sheet_scope(
+                    str(path), record.header, record.events, tender, tender_sha,
+                    panel_doc.model, {d.model.bidder.id for d in bid_docs}, record.locate,
+                ))
+            for problem in check_chain(record.header, record.events):
+                line, column = record.locate(problem.index)
+                findings.error(str(path), problem.message, problem.meaning
+                               + "; run `bid-panel verify` for the full report", line, column)
+            if record.header.evaluator in sheets:
+                findings.error(str(path), f"second sheet for {record.header.evaluator}",
+                               "each evaluator has exactly one sheet")
+            sheets[record.header.evaluator] = record
+    if not findings.ok or tender is None or panel_doc is None:
+        raise InvalidFiles(f"the workspace {root} has errors", findings)
+    return Workspace(
+        root=root,
+        tender=tender,
+        tender_sha256=tender_sha,
+        panel=panel_doc.model,
+        bids={d.model.bidder.id: d.model for d in sorted(bid_docs, key=lambda d: d.model.bidder.id)},
+        sheets=sheets,
+        findings=findings,
+    )
+
+
+def _load_bids(folder: Path, tender: Tender | None, findings: Findings) -> list[Loaded[Bid]]:
+    if not folder.is_dir():
+        findings.error(str(folder), "no bids/ folder in the workspace",
+                       "create it and put one YAML file per bid in it")
+        return []
+    docs = []
+    for path in sorted(folder.glob("*.yaml")):
+        doc = load_model(path, Bid, findings)
+        if doc:
+            findings.extend(check_bid(doc, tender))
+            docs.append(doc)
+    if not docs:
+        findings.error(str(folder), "no bids found", "put one <bidder-id>.yaml per bid here")
+    findings.extend(check_bid_set(docs))
+    return docs
+
+
+# --------------------------------------------------------------------------- validate
+
+
+KIND_BY_FORMAT = {
+    "bid-panel/tender@1": "tender",
+    "bid-panel/panel@1": "panel",
+    "bid-panel/bid@1": "bid",
+    "bid-panel/score-sheet@1": "score-sheet",
+}
+
+
+def validate_paths(paths: list[Path]) -> Findings:
+    """Validate workspaces and loose files; cross-check loose files against one tender."""
+    findings = Findings()
+    loose: list[Path] = []
+    for path in paths:
+        if path.is_dir() and (path / TENDER_FILE).exists():
+            try:
+                workspace = load_workspace(path)
+                findings.extend(workspace.findings)
+            except InvalidFiles as exc:
+                findings.extend(exc.findings)
+        elif path.is_dir():
+            found = sorted(p for p in path.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"})
+            if not found:
+                findings.error(str(path), "no .yaml files in this folder",
+                               "give a workspace folder or YAML files")
+            loose.extend(found)
+        else:
+            loose.append(path)
+    findings.extend(_validate_loose(loose))
+    return findings
+
+
+def _validate_loose(paths: list[Path]) -> Findings:
+    findings = Findings()
+    parsed: list[tuple[Path, str, str, dict[str, Any]]] = []
+    for path in paths:
+        try:
+            text, data = read_yaml_file(path)
+        except YamlProblem as problem:
+            findings.add(problem.finding(str(path)))
+            continue
+        kind = KIND_BY_FORMAT.get(str(data.get("format")))
+        if kind is None:
+            line, column = 1, 1
+            findings.error(
+                str(path),
+                f"unknown file kind: `format: {data.get('format')}`",
+                "the first key says what the file is: format: bid-panel/tender@1, "
+                "bid-panel/panel@1, bid-panel/bid@1 or bid-panel/score-sheet@1",
+                line, column,
+            )
+            continue
+        parsed.append((path, kind, text, data))
+    tenders = [p for p in parsed if p[1] == "tender"]
+    tender: Tender | None = None
+    for path, _, text, data in tenders:
+        doc = validate_data(text, data, Tender, findings, path=path, display=str(path))
+        if doc:
+            findings.extend(check_tender(doc))
+            tender = doc.model if len(tenders) == 1 else None
+    bids = []
+    for path, kind, text, data in parsed:
+        if kind == "panel":
+            doc = validate_data(text, data, Panel, findings, path=path, display=str(path))
+            if doc:
+                findings.extend(check_panel(doc, tender))
+        elif kind == "bid":
+            bid_doc = validate_data(text, data, Bid, findings, path=path, display=str(path))
+            if bid_doc:
+                findings.extend(check_bid(bid_doc, tender))
+                bids.append(bid_doc)
+        elif kind == "score-sheet":
+            record = SHEET.read(path, findings)
+            if record:
+                for problem in check_chain(record.header, record.events):
+                    line, column = record.locate(problem.index)
+                    findings.error(str(path), problem.message, problem.meaning, line, column)
+    findings.extend(check_bid_set(bids))
+    return findings
