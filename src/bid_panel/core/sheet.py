@@ -123,19 +123,16 @@ class SheetState:
         return {b for b, d in self.declarations.items() if d.conflict}
 
 
-def replay(header: SheetHeader, events: list[Declaration | ScoreSet | Submitted]) -> SheetState:
-    """Derive the current state from the events (deterministic: same events, same state)."""
-    state = SheetState(header=header)
-    for event in events:
-        if state.submitted is not None:
-            state.events_after_seal.append(event.seq)
-            continue
-        if isinstance(event, Declaration):
-            state.declarations[event.bidder] = event
+    def apply(self, event: Declaration | ScoreSet | Submitted) -> None:
+        """Advance the state by one event."""
+        if self.submitted is not None:
+            self.events_after_seal.append(event.seq)
+        elif isinstance(event, Declaration):
+            self.declarations[event.bidder] = event
         elif isinstance(event, ScoreSet):
             key = (event.bidder, event.criterion)
-            before = state.scores.get(key)
-            state.scores[key] = ScoreEntry(
+            before = self.scores.get(key)
+            self.scores[key] = ScoreEntry(
                 event.bidder,
                 event.criterion,
                 event.value,
@@ -144,9 +141,16 @@ def replay(header: SheetHeader, events: list[Declaration | ScoreSet | Submitted]
                 event.seq,
                 (before.revisions + 1) if before else 1,
             )
-            state.last_item = key
+            self.last_item = key
         else:
-            state.submitted = event
+            self.submitted = event
+
+
+def replay(header: SheetHeader, events: list[Declaration | ScoreSet | Submitted]) -> SheetState:
+    """Derive the current state from the events (deterministic: same events, same state)."""
+    state = SheetState(header=header)
+    for event in events:
+        state.apply(event)
     return state
 
 

@@ -1,0 +1,87 @@
+"""Is a justification about the bid, or does it just restate the criterion?
+
+Woods v Milton Keynes (2015): evaluators' notes that paraphrase the criteria explain
+nothing. We flag a justification when most of what it says can be found in the criterion's
+title, guidance and scale descriptors, and little of it can be traced to the bid's response.
+A flag is a prompt to the evaluator, not a refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers him his how i if in into is
+    it its itself just me more most my no nor not now of off on once only or other our
+    ours out over own same she should so some such than that the their theirs them then
+    there these they this those through to too under until up very was we were what when
+    where which while who whom why will with would you your yours score scored scores
+    scoring given give gives meets meet met shows show shown response responses bidder
+    bidders bid bids tender overall clear clearly well good evidence evidenced demonstrate
+    demonstrates demonstrated requirement requirements provided provides provide""".split()
+)
+
+
+@dataclass(frozen=True)
+class RestatementCheck:
+    flagged: bool
+    criterion_share: float
+    """Share of the justification's content words found in the criterion and its scale."""
+    bid_share: float
+    """Share found in the bid's response and not in the criterion text."""
+    copied_phrase_share: float
+    """Share of the justification's word pairs copied from the criterion text."""
+
+    @property
+    def explanation(self) -> str:
+        if not self.flagged:
+            return ""
+        return (
+            f"{self.criterion_share:.0%} of this justification restates the criterion or scale "
+            f"text and only {self.bid_share:.0%} refers to the bid: say what in the bid "
+            "earned the score (quote or point to its content)"
+        )
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+@lru_cache(maxsize=4096)
+def content_words(text: str) -> tuple[str, ...]:
+    return tuple(
+        _stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 2
+    )
+
+
+def _pairs(words: tuple[str, ...]) -> set[tuple[str, str]]:
+    return set(zip(words, words[1:], strict=False))
+
+
+def check_restatement(justification: str, criterion_text: str, bid_text: str) -> RestatementCheck:
+    words = content_words(justification)
+    if len(words) < 4:
+        return RestatementCheck(False, 0.0, 0.0, 0.0)
+    criterion_words = set(content_words(criterion_text))
+    bid_words = set(content_words(bid_text))
+    unique = set(words)
+    in_criterion = unique & criterion_words
+    bid_only = (unique & bid_words) - criterion_words
+    pairs = _pairs(words)
+    copied = pairs & _pairs(content_words(criterion_text))
+    criterion_share = len(in_criterion) / len(unique)
+    bid_share = len(bid_only) / len(unique)
+    copied_share = len(copied) / len(pairs) if pairs else 0.0
+    flagged = bid_share < 0.2 and (
+        criterion_share >= 0.6 or copied_share >= 0.4
+    )
+    return RestatementCheck(flagged, criterion_share, bid_share, copied_share)

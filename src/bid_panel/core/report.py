@@ -1,0 +1,84 @@
+"""Plain-text views of results (the CLI table; the Markdown report builds on the same)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tabulate import tabulate
+
+from bid_panel.core.results import Results
+from bid_panel.core.scoring import display_text
+from bid_panel.core.tender import CriterionKind
+
+
+def results_table(results: Results, fmt: str = "simple") -> str:
+    tender = results.tender
+    rounding = tender.rules.rounding
+
+    def shown(value: Decimal | None) -> str:
+        return "-" if value is None else display_text(value, rounding)
+
+    quality_points = sum(
+        (results.points[c.id] for c in tender.leaves if c.kind is not CriterionKind.PRICE),
+        Decimal(0),
+    )
+    price_points = sum((results.points[c.id] for c in tender.price_criteria), Decimal(0))
+    lines = [f"{tender.reference}  {tender.title}"]
+    if results.final:
+        lines.append("Results: FINAL (every item moderated)")
+    else:
+        lines.append("Results: PROVISIONAL - not for award. Why:")
+        lines.extend(f"  - {reason}" for reason in results.provisional_reasons)
+    lines.append("")
+    rows = [
+        [
+            b.rank if b.rank is not None else "excluded",
+            b.name,
+            b.organisation_type,
+            shown(b.quality_total),
+            "-" if b.excluded else shown(b.price_total),
+            "-" if b.excluded else shown(b.overall),
+        ]
+        for b in results.bids
+    ]
+    lines.append(tabulate(
+        rows,
+        headers=["Rank", "Bidder", "Type", f"Quality /{shown(quality_points)}",
+                 f"Price /{shown(price_points)}", "Overall /100"],
+        tablefmt=fmt,
+        disable_numparse=True,
+        colalign=("left", "left", "left", "right", "right", "right"),
+    ))
+    leaves = [c for c in tender.leaves if c.kind is not CriterionKind.PASS_FAIL]
+    lines += ["", "Contribution of each criterion (points):"]
+    detail = []
+    for b in results.bids:
+        row = [b.name]
+        for c in leaves:
+            item = b.items[c.id]
+            row.append(shown(item.contribution) + ("*" if item.source == "provisional" else ""))
+        detail.append(row)
+    lines.append(tabulate(
+        detail,
+        headers=["Bidder", *[f"{c.id} /{shown(results.points[c.id])}" for c in leaves]],
+        tablefmt=fmt,
+        disable_numparse=True,
+    ))
+    if any(i.source == "provisional" for b in results.bids for i in b.items.values()):
+        lines.append("* provisional: evaluators disagree and the item is not yet moderated")
+    excluded = [b for b in results.bids if b.excluded]
+    if excluded:
+        lines += ["", "Excluded:"]
+        for b in excluded:
+            lines.extend(f"  {b.name}: {e.reason}" for e in b.exclusions)
+    notes = [(b.name, n) for b in results.bids for n in b.notes]
+    if notes:
+        lines += ["", "Notes:"]
+        lines.extend(f"  {name}: {note}" for name, note in notes)
+    if results.tie_breaks:
+        lines += ["", "Tie-breaks:"]
+        lines.extend(f"  {t}" for t in results.tie_breaks)
+    winner = results.winner
+    if winner and results.margin is not None:
+        lines += ["", f"Leading bid: {winner.name}, ahead by {shown(results.margin)} points"]
+    return "\n".join(lines)

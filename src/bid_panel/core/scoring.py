@@ -1,0 +1,131 @@
+"""The scoring engine: pure functions over Decimal, no I/O.
+
+* A criterion's effective weight cascades down the tree: a criterion weighted 20 inside a
+  group weighted 75 is worth 20% x 75% = 15 points of 100.
+* A scored criterion contributes score / scale maximum x effective weight.
+* A price criterion contributes the published formula's fraction x effective weight.
+* Rounding happens only for display, by the tender's rule (`display`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
+
+from bid_panel.core.errors import BidPanelError
+from bid_panel.core.tender import Criterion, CriterionKind, PriceFormula, Rounding, Scale, Tender
+
+ENGINE_CONTEXT = Context(prec=50, rounding=ROUND_HALF_EVEN)
+"""One context for all engine arithmetic: 50 significant digits, far beyond any display."""
+
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+class PriceError(BidPanelError):
+    """A price formula is undefined for the prices given (zero price, bad ceiling...)."""
+
+
+def effective_weights(tender: Tender) -> dict[str, Decimal]:
+    """Points of 100 each criterion (group or leaf) is worth; pass_fail criteria are worth 0."""
+    out: dict[str, Decimal] = {}
+    with localcontext(ENGINE_CONTEXT):
+
+        def visit(node: Criterion, share: Decimal) -> None:
+            weight = node.weight if node.kind is not CriterionKind.PASS_FAIL else ZERO
+            points = share * (weight or ZERO) / HUNDRED
+            out[node.id] = points
+            for child in node.children:
+                visit(child, points)
+
+        for top in tender.criteria:
+            visit(top, HUNDRED)
+    return out
+
+
+def scored_contribution(value: Decimal, scale: Scale, points: Decimal) -> Decimal:
+    """score / scale maximum x points (exact)."""
+    if value not in scale.allowed:
+        raise ValueError(f"{value} is not an allowed value of scale {scale.id}")
+    with localcontext(ENGINE_CONTEXT):
+        return value / scale.maximum * points
+
+
+def price_fractions(
+    formula: PriceFormula,
+    prices: Mapping[str, Decimal],
+    ceiling: Decimal | None = None,
+) -> dict[str, Decimal]:
+    """Each bid's share (0..1) of the price weight, by the published formula.
+
+    `prices` are the compliant bids' prices. Undefined cases raise PriceError with the
+    reason instead of dividing by zero.
+    """
+    if not prices:
+        return {}
+    for bidder, price in prices.items():
+        if not price.is_finite() or price <= ZERO:
+            raise PriceError(
+                f"price of {bidder} is {price}: the {formula.value} formula is undefined for a "
+                "zero or negative price. Correct the price or exclude the bid as non-compliant."
+            )
+    lowest = min(prices.values())
+    out: dict[str, Decimal] = {}
+    with localcontext(ENGINE_CONTEXT):
+        if formula is PriceFormula.RELATIVE_TO_LOWEST:
+            for bidder, price in prices.items():
+                out[bidder] = lowest / price
+        elif formula is PriceFormula.PERCENTAGE_OF_LEADING:
+            for bidder, price in prices.items():
+                out[bidder] = max(ZERO, ONE - (price - lowest) / lowest)
+        elif formula is PriceFormula.PRO_RATA_TO_CEILING:
+            if ceiling is None:
+                raise PriceError("the pro_rata_to_ceiling formula needs a ceiling price")
+            if ceiling <= lowest:
+                raise PriceError(
+                    f"the ceiling price {ceiling} is not above the lowest price {lowest}: "
+                    "(C - P) / (C - Pmin) is undefined. Check the ceiling published in the tender."
+                )
+            for bidder, price in prices.items():
+                out[bidder] = max(ZERO, (ceiling - price) / (ceiling - lowest))
+        else:  # pragma: no cover - the enum is closed
+            raise PriceError(f"unknown price formula {formula}")
+    return out
+
+
+def price_points(
+    formula: PriceFormula,
+    prices: Mapping[str, Decimal],
+    weight: Decimal,
+    ceiling: Decimal | None = None,
+) -> dict[str, Decimal]:
+    """Price score in points: fraction x weight."""
+    with localcontext(ENGINE_CONTEXT):
+        return {b: f * weight for b, f in price_fractions(formula, prices, ceiling).items()}
+
+
+_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
+
+
+def display(value: Decimal, rounding: Rounding) -> Decimal:
+    """Round for display only, by the tender's published rule."""
+    quantum = Decimal(1).scaleb(-rounding.decimal_places)
+    return value.quantize(quantum, rounding=_MODES[rounding.mode])
+
+
+def display_text(value: Decimal, rounding: Rounding) -> str:
+    return f"{display(value, rounding):f}"
+
+
+def below_minimum(criterion: Criterion, value: Decimal) -> bool:
+    return criterion.minimum_score is not None and value < criterion.minimum_score
+
+
+def spread_flagged(values: list[Decimal], scale: Scale, threshold_percent: Decimal) -> bool:
+    """True when evaluators' scores spread by at least the threshold share of the scale."""
+    if len(values) < 2:
+        return False
+    span = scale.maximum - scale.allowed[0]
+    with localcontext(ENGINE_CONTEXT):
+        return (max(values) - min(values)) * HUNDRED >= threshold_percent * span
