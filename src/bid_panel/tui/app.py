@@ -1,0 +1,150 @@
+"""The one app factory, used by the CLI and by the tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from bid_panel.core.errors import BidPanelError
+from bid_panel.core.sample import init_workspace
+from bid_panel.core.session import ScoringSession
+from bid_panel.core.workspace import Workspace, load_workspace
+
+DATA_DIR_ENV = "BID_PANEL_DATA_DIR"
+
+
+def data_dir() -> Path:
+    """The user's data folder (overridable for tests with BID_PANEL_DATA_DIR)."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override)
+    from platformdirs import user_data_path
+
+    return user_data_path("bid-panel", appauthor=False)
+
+
+def sample_workspace(base: Path | None = None) -> Path:
+    """The user's own copy of the sample tender, made once; the repo is never written."""
+    target = (base or data_dir()) / "sample-workspace"
+    if not (target / "tender.yaml").exists():
+        init_workspace(target)
+    return target
+
+
+class BidPanelApp(App[int]):
+    """bid_panel: the panel member's scoring app."""
+
+    TITLE = "bid_panel"
+    CSS_PATH: ClassVar = ["app.tcss"]
+    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help", key_display="F1"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        evaluator: str | None = None,
+        *,
+        is_sample: bool = False,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.initial_evaluator = evaluator
+        self.is_sample = is_sample
+        self.session: ScoringSession | None = None
+        self.sub_title = f"{workspace.tender.reference} · {workspace.root}"
+
+    def on_mount(self) -> None:
+        from bid_panel.tui.screens.welcome import WelcomeScreen
+
+        self.push_screen(WelcomeScreen())
+        if self.initial_evaluator:
+            self.start_session(self.initial_evaluator)
+
+    # ------------------------------------------------------------------ flow
+    def start_session(self, evaluator_id: str) -> bool:
+        """Open the evaluator's sheet (locks it) and go to declaration or scoring."""
+        from bid_panel.tui.screens.declaration import DeclarationScreen
+        from bid_panel.tui.screens.scoring import ScoringScreen
+
+        try:
+            session = ScoringSession(self.workspace, evaluator_id)
+        except BidPanelError as exc:
+            self.notify(str(exc), title="Cannot open sheet", severity="error", timeout=10)
+            return False
+        self.close_session()
+        self.session = session
+        self.sub_title = (
+            f"{self.workspace.tender.reference} · {session.evaluator.name} · "
+            f"{session.evaluator.role} evaluator"
+        )
+        if session.declared or session.sealed:
+            self.push_screen(ScoringScreen(session))
+        else:
+            self.push_screen(DeclarationScreen(session))
+        return True
+
+    def close_session(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+    def action_help(self) -> None:
+        from bid_panel.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    async def action_quit(self) -> None:
+        self.close_session()
+        self.exit(0)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every binding of the current screen is also a command-palette entry."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for _key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen:
+                continue
+            if screen.check_action(binding.action, ()) is False:
+                continue
+            seen.add(binding.action)
+            action = binding.action
+            yield SystemCommand(
+                binding.description,
+                binding.tooltip or f"Key: {active.binding.key_display or binding.key}",
+                lambda action=action, node=active.node: self.call_later(
+                    self.run_action, action, node
+                ),
+            )
+        extra = getattr(screen, "palette_commands", None)
+        if extra is not None:
+            yield from extra()
+
+    def on_unmount(self) -> None:
+        self.close_session()
+
+
+def create_app(
+    workspace: Path | None = None, evaluator: str | None = None
+) -> BidPanelApp:
+    """Build the app for a workspace (the user's sample workspace when None)."""
+    is_sample = workspace is None
+    root = sample_workspace() if workspace is None else workspace
+    return BidPanelApp(load_workspace(root), evaluator, is_sample=is_sample)
+
+
+def run_app(workspace: Path | None, evaluator: str | None) -> int:
+    app = create_app(workspace, evaluator)
+    result = app.run()
+    return int(result or 0)

@@ -1,0 +1,369 @@
+"""The scoring screen: where a panel member spends their days.
+
+Left, the work list; in the middle, the bid's response to the current criterion (or, for a
+price evaluator, the price envelope and the formula's scores); on the right, the guidance
+and the scale; below, the justification. Every change is saved at once to the evaluator's
+hash-chained sheet through the core's `ScoringSession`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Markdown, Static, TextArea
+
+from bid_panel.core import clock
+from bid_panel.core.errors import BidPanelError
+from bid_panel.core.scoring import display_text, effective_weights
+from bid_panel.core.session import ItemStatus, ScoringSession
+from bid_panel.core.sheet import Item
+from bid_panel.core.tender import CriterionKind
+from bid_panel.tui.dialogs.confirm import ConfirmDialog
+from bid_panel.tui.text import number, plain
+from bid_panel.tui.widgets.scale_picker import ScalePicker, key_for
+from bid_panel.tui.widgets.work_list import WorkList
+
+AUTOSAVE_DELAY = 1.0
+"""Seconds of no typing after which a justification is saved (and always on leaving it)."""
+
+_DIGITS = "0123456789"
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+class ScoringScreen(Screen[None]):
+    CSS_PATH = "scoring.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n,ctrl+n", "next_item", "Next", key_display="n/^n"),
+        Binding("p", "previous_item", "Prev"),
+        Binding("e", "edit_justification", "Justify"),
+        Binding("escape", "leave_editor", "Done typing"),
+        *[
+            Binding(d, f"pick_key('{d}')", "Score", show=d == "0", key_display="0-9")
+            for d in _DIGITS
+        ],
+        Binding("left", "step_score(-1)", "Lower", show=False),
+        Binding("right", "step_score(1)", "Higher", show=False),
+        Binding("r", "focus_response", "Read bid", show=False),
+        Binding("w", "toggle_work_list", "Work list", show=False),
+        Binding("s", "submit", "Submit"),
+    ]
+
+    current: reactive[Item | None] = reactive(None, init=False)
+
+    def __init__(self, session: ScoringSession) -> None:
+        super().__init__()
+        self.session = session
+        self.points = effective_weights(session.tender)
+        self._dirty = False
+        self._save_timer: Timer | None = None
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="scoring-body"):
+            yield WorkList(self.session, id="work-list")
+            with Vertical(id="item-pane"):
+                yield Static("", id="item-title")
+                with Horizontal(id="reading-row"):
+                    with VerticalScroll(id="response-scroll"):
+                        yield Markdown("", id="response")
+                    with Vertical(id="criterion-pane"):
+                        with VerticalScroll(id="guidance-scroll"):
+                            yield Static("", id="guidance")
+                        yield ScalePicker(id="scale")
+                yield TextArea(id="justification", soft_wrap=True, show_line_numbers=False)
+                yield Static("", id="save-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#response-scroll").border_title = "Bid response"
+        self.query_one("#guidance-scroll").border_title = "Guidance"
+        editor = self.query_one("#justification", TextArea)
+        editor.border_title = (
+            f"Justification (at least {self.session.tender.rules.justification_min_length} "
+            "characters; refer to the bid)"
+        )
+        if self.session.sealed:
+            editor.read_only = True
+        start = self.session.resume_item()
+        work_list = self.query_one(WorkList)
+        work_list.focus()
+        if start is not None:
+            work_list.select_item(start)
+            self.current = start
+        else:
+            self.query_one("#item-title", Static).update(
+                "Nothing to score: every bid is recused or no criteria are assigned."
+            )
+        self._update_status()
+
+    # ------------------------------------------------------------------ showing an item
+    def watch_current(self, old: Item | None, new: Item | None) -> None:
+        if old is not None and old != new:
+            self._flush(old)
+        if new is not None:
+            self._show(new)
+
+    def _show(self, item: Item) -> None:
+        session = self.session
+        bid = session.bid(item[0])
+        criterion = session.criterion(item)
+        items = session.items()
+        position = items.index(item) + 1
+        weight = (
+            f"{number(criterion.weight)}% of its group, {display_text(self.points[criterion.id], session.tender.rules.rounding)} points of 100"
+            if criterion.weight is not None else "pass/fail gate"
+        )
+        self.query_one("#item-title", Static).update(
+            plain(
+                f"{bid.bidder.name} ({bid.bidder.organisation_type}) — {criterion.title}\n"
+                f"Item {position} of {len(items)} · {weight}"
+            )
+        )
+        self.query_one("#guidance", Static).update(plain(criterion.guidance.strip() or "-"))
+        response = self.query_one("#response", Markdown)
+        if criterion.kind is CriterionKind.PRICE:
+            response.update(self._price_markdown(item[0]))
+            self.query_one("#response-scroll").border_title = "Price envelope"
+        else:
+            response.update(session.response(item) or "_No response._")
+            self.query_one("#response-scroll").border_title = "Bid response"
+        self.query_one("#response-scroll", VerticalScroll).scroll_home(animate=False)
+        entry = session.entry(item)
+        self.query_one(ScalePicker).show(session, item, entry.value if entry else None)
+        editor = self.query_one("#justification", TextArea)
+        editor.load_text(entry.justification if entry else "")
+        self._dirty = False
+        self._update_status()
+
+    def _price_markdown(self, bidder: str) -> str:
+        session = self.session
+        price = session.price_envelope(bidder)
+        currency = session.tender.currency
+        if price is None:
+            return "_This bid has no price envelope._"
+        lines = [f"**Total: {currency} {price.total:,}**", "", "| Line | Amount |", "|---|---:|"]
+        lines += [f"| {_md_cell(line.description)} | {line.amount:,} |" for line in price.lines]
+        if price.notes.strip():
+            lines += ["", "**Notes from the bidder**", "", price.notes.strip()]
+        for preview in session.price_preview():
+            lines += ["", f"**Price scores, formula `{preview.formula}`: {preview.formula_text}**", ""]
+            if preview.error:
+                lines.append(f"> {preview.error}")
+                continue
+            lines += ["| Bidder | Price | Points |", "|---|---:|---:|"]
+            for other, points in sorted(preview.points.items(), key=lambda kv: -kv[1]):
+                other_bid = session.bid(other)
+                mark = " ◀" if other == bidder else ""
+                total = other_bid.price.total if other_bid.price else Decimal(0)
+                lines.append(
+                    f"| {_md_cell(other_bid.bidder.name)}{mark} | {total:,} | "
+                    f"{display_text(points, session.tender.rules.rounding)} |"
+                )
+            lines += ["", "_Provisional: computed over every bid; bids excluded later no "
+                      "longer set the lowest price._"]
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ saving
+    def _save(self, item: Item, value: Decimal | str | None, justification: str) -> bool:
+        try:
+            self.session.set_score(item, value, justification)
+        except BidPanelError as exc:
+            self.notify(str(exc), title="Not saved", severity="error", timeout=8)
+            self._update_status(error=str(exc))
+            return False
+        self._dirty = False
+        self.query_one(WorkList).refresh_item(item)
+        self._update_status()
+        return True
+
+    def _flush(self, item: Item | None = None) -> None:
+        """Save a pending justification now (leaving the item, quitting, submitting)."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        item = item or self.current
+        if not self._dirty or item is None or self.session.sealed:
+            return
+        entry = self.session.entry(item)
+        self._save(item, entry.value if entry else None,
+                   self.query_one("#justification", TextArea).text)
+
+    @on(TextArea.Changed, "#justification")
+    def _typed(self, event: TextArea.Changed) -> None:
+        if self.session.sealed or self.current is None:
+            return
+        entry = self.session.entry(self.current)
+        saved = entry.justification if entry else ""
+        # Loading an item's text also posts Changed: only a real difference is unsaved work.
+        self._dirty = event.text_area.text != saved
+        if not self._dirty:
+            return
+        self._update_status()
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(AUTOSAVE_DELAY, self._flush)
+
+    def _update_status(self, error: str = "") -> None:
+        status = self.query_one("#save-status", Static)
+        done, total = self.session.progress()
+        progress = f"{done}/{total} done"
+        if self.session.sealed:
+            at = self.session.state.submitted.at  # type: ignore[union-attr]
+            status.update(plain(f"Submitted and sealed {at:%d %b %Y %H:%M} UTC · read-only · {progress}"))
+            status.set_classes("saved")
+            return
+        if error:
+            status.update(plain(f"NOT SAVED: {error}"))
+            status.set_classes("error")
+            return
+        item = self.current
+        length = len(self.query_one("#justification", TextArea).text.strip())
+        minimum = self.session.tender.rules.justification_min_length
+        parts = [("Unsaved changes…" if self._dirty else f"Saved {clock.now():%H:%M:%S}"), progress,
+                 f"{length}/{minimum} characters"]
+        css = "unsaved" if self._dirty else "saved"
+        if item is not None and not self._dirty:
+            check = self.session.restatement(item)
+            if self.session.status(item) is ItemStatus.FLAGGED:
+                parts.append("⚑ " + check.explanation)
+                css = "unsaved"
+        status.update(plain(" · ".join(parts)))
+        status.set_classes(css)
+
+    # ------------------------------------------------------------------ events
+    @on(WorkList.ItemHighlighted)
+    def _highlighted(self, event: WorkList.ItemHighlighted) -> None:
+        self.current = event.item
+
+    @on(ScalePicker.Picked)
+    def _picked(self, event: ScalePicker.Picked) -> None:
+        self._pick(event.value)
+
+    def _pick(self, value: Decimal | str) -> None:
+        item = self.current
+        if item is None or self.session.sealed:
+            return
+        text = self.query_one("#justification", TextArea).text
+        if self._save(item, value, text):
+            self.query_one(ScalePicker).show(self.session, item, value)
+            if len(text.strip()) < self.session.tender.rules.justification_min_length:
+                self.query_one("#justification", TextArea).focus()
+
+    # ------------------------------------------------------------------ actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        sealed = self.session.sealed
+        if action in {"pick_key", "step_score", "edit_justification", "submit"} and sealed:
+            return False
+        if action == "leave_editor":
+            return isinstance(self.focused, TextArea)
+        if action == "pick_key" and self.current is not None:
+            keys = {key_for(v) for v in self.session.allowed_values(self.current)}
+            if parameters and parameters[0] not in keys:
+                return parameters[0] in _DIGITS and None
+        return True
+
+    def action_pick_key(self, key: str) -> None:
+        if self.current is None:
+            return
+        matches = [v for v in self.session.allowed_values(self.current) if key_for(v) == key]
+        if len(matches) == 1:
+            self._pick(matches[0])
+        else:
+            allowed = " / ".join(number(v) for v in self.session.allowed_values(self.current))
+            self.notify(f"{key} is not on this scale. Allowed: {allowed}", severity="warning")
+
+    def action_step_score(self, step: int) -> None:
+        if self.current is None:
+            return
+        values = self.session.allowed_values(self.current)
+        entry = self.session.entry(self.current)
+        if entry is None or entry.value is None:
+            index = 0 if step > 0 else len(values) - 1
+        else:
+            index = max(0, min(len(values) - 1, values.index(entry.value) + step))
+        self._pick(values[index])
+
+    def _move(self, step: int) -> None:
+        items = self.session.items()
+        if not items:
+            return
+        self._flush()
+        index = items.index(self.current) if self.current in items else -1
+        target = items[max(0, min(len(items) - 1, index + step))]
+        self.query_one(WorkList).select_item(target)
+        self.current = target
+        self.query_one(WorkList).focus()
+
+    def action_next_item(self) -> None:
+        self._move(1)
+
+    def action_previous_item(self) -> None:
+        self._move(-1)
+
+    def action_edit_justification(self) -> None:
+        self.query_one("#justification", TextArea).focus()
+
+    def action_leave_editor(self) -> None:
+        self._flush()
+        self.query_one(WorkList).focus()
+
+    def action_focus_response(self) -> None:
+        self.query_one("#response-scroll").focus()
+
+    def action_toggle_work_list(self) -> None:
+        work_list = self.query_one(WorkList)
+        work_list.display = not work_list.display
+
+    def action_submit(self) -> None:
+        self._flush()
+        problems = self.session.submission_problems()
+        if problems:
+            self.app.push_screen(ConfirmDialog(
+                "Not ready to submit",
+                "Every item needs an allowed score and a justification first:",
+                problems, "Close",
+            ))
+            return
+        flagged = [
+            f"{self.session.bid(b).bidder.name} / {self.session.criterion((b, c)).title}: "
+            + self.session.restatement((b, c)).explanation
+            for b, c in self.session.flagged_items()
+        ]
+        message = (
+            "Submitting seals your sheet: it can no longer change, and moderation can use it. "
+            + ("These justifications are flagged as restating the criterion rather than "
+               "pointing to the bid; consider revising them first:" if flagged
+               else "No justification is flagged.")
+        )
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._do_submit()
+
+        self.app.push_screen(ConfirmDialog("Submit your scores?", message, flagged, "Submit"), confirmed)
+
+    def _do_submit(self) -> None:
+        try:
+            self.session.submit()
+        except BidPanelError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.query_one("#justification", TextArea).read_only = True
+        self.notify("Your sheet is submitted and sealed.", title="Submitted")
+        self.refresh_bindings()
+        self._update_status()
+
+    def on_unmount(self) -> None:
+        self._flush()
