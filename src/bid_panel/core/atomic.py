@@ -10,8 +10,9 @@ import contextlib
 import errno
 import fcntl
 import os
+import secrets
 import socket
-import tempfile
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,7 +37,14 @@ def atomic_write(path: Path, data: bytes) -> None:
     folder = path.parent
     tmp_name = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        # Not mkstemp: it creates mode 0600, so a sheet on a shared drive would become
+        # unreadable to the rest of the panel. 0o666 lets the user's umask decide, as for
+        # any file they save; a file being replaced keeps its own permissions.
+        candidate = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        tmp_name = str(candidate)
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, stat.S_IMODE(path.stat().st_mode))
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

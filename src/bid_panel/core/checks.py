@@ -52,7 +52,9 @@ def check_tender(doc: Loaded[Tender]) -> Findings:
             total = sum((c.weight or Decimal(0) for _, c in weighted), Decimal(0))
             if total != HUNDRED:
                 parts = " + ".join(f"{c.id} {c.weight}" for _, c in weighted)
-                where = "the top level" if not loc else f"the children of {tender_path_id(loc)}"
+                # loc is ("criteria",) at the top, else (..., index, "children"): name the parent.
+                where = ("the top level" if loc == ("criteria",)
+                         else f"the children of {tender_path_id(loc[:-1])}")
                 _err(findings, doc, (*loc, weighted[0][0], "weight"),
                      f"weights at {where} total {total}, not 100 ({parts})",
                      "adjust the weights so that they add up to exactly 100")

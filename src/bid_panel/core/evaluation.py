@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bid_panel.core.consensus import gather, outcomes
+from dataclasses import dataclass
+
+from bid_panel.core.consensus import ItemScores, Outcome, gather, outcomes
 from bid_panel.core.moderation import (
     ModerationState,
     active_panel,
@@ -10,15 +12,50 @@ from bid_panel.core.moderation import (
     gate,
     moderation_state,
 )
+from bid_panel.core.panel import Role
 from bid_panel.core.results import Results, consolidate
+from bid_panel.core.robustness import Robustness, assess
+from bid_panel.core.sheet import Item
 from bid_panel.core.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What consolidation works from: every item's scores and its outcome, and the gate."""
+
+    items: dict[Item, ItemScores]
+    outcomes: dict[Item, Outcome]
+    provisional_reasons: list[str]
+    quality_evaluators: list[str]
+
+
+def inputs(workspace: Workspace, state: ModerationState | None = None) -> Inputs:
+    state = state if state is not None else moderation_state(workspace)
+    # Once moderation is open only submitted sheets of evaluators still on the panel count.
+    sheets = active_states(workspace, state) if state.opened else workspace.states()
+    panel = active_panel(workspace, state)
+    items = gather(workspace.tender, panel, workspace.bids, sheets)
+    return Inputs(
+        items,
+        outcomes(items, state.moderated()),
+        gate(workspace, state).reasons,
+        [e.id for e in panel.of_role(Role.QUALITY)],
+    )
 
 
 def evaluate(workspace: Workspace, state: ModerationState | None = None) -> Results:
     """Consolidated results. Final only when the moderation gate is passed; otherwise
     provisional, with the reasons, using agreed scores and provisional lower medians."""
-    state = state if state is not None else moderation_state(workspace)
-    sheets = active_states(workspace, state) if state.opened else workspace.states()
-    items = gather(workspace.tender, active_panel(workspace, state), workspace.bids, sheets)
-    reasons = gate(workspace, state).reasons
-    return consolidate(workspace.tender, workspace.bids, outcomes(items, state.moderated()), reasons)
+    found = inputs(workspace, state)
+    return consolidate(workspace.tender, workspace.bids, found.outcomes, found.provisional_reasons)
+
+
+def robustness(
+    workspace: Workspace, state: ModerationState | None = None
+) -> tuple[Results, Robustness]:
+    """Results and their sensitivity checks (see bid_panel.core.robustness)."""
+    found = inputs(workspace, state)
+    results = consolidate(workspace.tender, workspace.bids, found.outcomes, found.provisional_reasons)
+    report = assess(workspace.tender, workspace.bids, found.outcomes, found.items,
+                    found.quality_evaluators, results)
+    return results, report

@@ -131,20 +131,34 @@ def _decode(data: bytes, *, limit: int) -> str:
         raise YamlProblem(
             "file contains NUL bytes: it looks like a binary file, not YAML text",
             "save it as plain UTF-8 text",
+            *_byte_position(data, data.index(b"\x00")),
         )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise YamlProblem(
             f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
             "save the file with UTF-8 encoding",
-            line,
-            column,
+            *_byte_position(data, exc.start),
         ) from None
+
+
+def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of the byte at `offset`, the column counted in characters
+    (as editors count), not in bytes: the line before `offset` may hold multi-byte text."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    before = data[line_start:offset].decode("utf-8", "replace")
+    return data.count(b"\n", 0, offset) + 1, len(before) + 1
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    """The character at a 1-based position (libyaml's messages do not name the tab)."""
+    lines = text.split("\n")
+    if 0 < line <= len(lines) and 0 < column <= len(lines[line - 1]):
+        return lines[line - 1][column - 1]
+    return ""
 
 
 def parse_yaml_text(text: str) -> dict[str, Any]:
@@ -163,7 +177,7 @@ def parse_yaml_text(text: str) -> dict[str, Any]:
         hint = "check the indentation and quoting around this position"
         if "could not determine a constructor" in str(problem) or "tag" in str(problem):
             hint = "custom YAML tags (!!python/..., !tag) are not allowed; remove the tag"
-        elif "\\t" in str(problem) or "tab" in str(problem):
+        elif "\\t" in str(problem) or "tab" in str(problem) or _char_at(text, line, column) == "\t":
             hint = "YAML does not allow tab characters for indentation; use spaces"
         raise YamlProblem(f"YAML syntax: {problem}", hint, line, column) from None
     except yaml.YAMLError as exc:
