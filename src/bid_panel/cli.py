@@ -21,7 +21,7 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
 
-def _print_findings(findings: Findings, *, stream=None) -> None:  # noqa: ANN001
+def _print_findings(findings: Findings, *, stream=None) -> None:
     stream = stream or sys.stdout
     for finding in findings:
         print(finding, file=stream)
@@ -35,7 +35,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     findings = validate_paths([Path(p) for p in args.paths])
     if args.format == "json":
-        print(json.dumps({"ok": findings.ok, "findings": [f.as_json() for f in findings]}, indent=2))
+        print(
+            json.dumps({"ok": findings.ok, "findings": [f.as_json() for f in findings]}, indent=2)
+        )
     else:
         _print_findings(findings)
         errors, warnings = len(findings.errors), len(findings) - len(findings.errors)
@@ -72,7 +74,9 @@ def cmd_results(args: argparse.Namespace) -> int:
     workspace = load_workspace(Path(args.workspace))
     results = evaluate(workspace)
     if args.format == "json":
-        print(json.dumps(results_json(results, workspace.tender_sha256), indent=2, ensure_ascii=False))
+        print(
+            json.dumps(results_json(results, workspace.tender_sha256), indent=2, ensure_ascii=False)
+        )
     else:
         print(results_table(results))
     return EXIT_OK
@@ -109,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(handler=cmd_default)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    def add(name: str, handler: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help_, description=help_)
         command.set_defaults(handler=handler)
         return command
@@ -120,8 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = add("init", cmd_init, "Create a workspace from the bundled sample tender")
     init.add_argument("dir", metavar="DIR")
-    init.add_argument("--with-sample-scores", action="store_true",
-                      help="also write submitted sample score sheets and a moderation record")
+    init.add_argument(
+        "--with-sample-scores",
+        action="store_true",
+        help="also write submitted sample score sheets and a moderation record",
+    )
 
     schema = add("schema", cmd_schema, "Write the JSON Schemas of the file formats")
     schema.add_argument("--out", default="schemas", metavar="DIR")

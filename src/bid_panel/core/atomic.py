@@ -49,7 +49,7 @@ def atomic_write(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
+        Path(tmp_name).replace(path)
         tmp_name = None
         _fsync_dir(folder)
     except OSError as exc:
@@ -57,7 +57,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     finally:
         if tmp_name is not None:
             with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
+                Path(tmp_name).unlink()
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -12,7 +12,9 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[
     str,
     StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=64),
-    Field(description="An id: lower-case letters, digits and single hyphens, e.g. dcs-track-record"),
+    Field(
+        description="An id: lower-case letters, digits and single hyphens, e.g. dcs-track-record"
+    ),
 ]
 """Ids are slugs, never paths: they become file names (sheets/<evaluator>.yaml)."""
 

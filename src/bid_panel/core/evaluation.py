@@ -55,7 +55,15 @@ def robustness(
 ) -> tuple[Results, Robustness]:
     """Results and their sensitivity checks (see bid_panel.core.robustness)."""
     found = inputs(workspace, state)
-    results = consolidate(workspace.tender, workspace.bids, found.outcomes, found.provisional_reasons)
-    report = assess(workspace.tender, workspace.bids, found.outcomes, found.items,
-                    found.quality_evaluators, results)
+    results = consolidate(
+        workspace.tender, workspace.bids, found.outcomes, found.provisional_reasons
+    )
+    report = assess(
+        workspace.tender,
+        workspace.bids,
+        found.outcomes,
+        found.items,
+        found.quality_evaluators,
+        results,
+    )
     return results, report

@@ -8,6 +8,7 @@ A flag is a prompt to the evaluator, not a refusal.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,16 +16,18 @@ from functools import lru_cache
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been
-    before being below between both but by can could did do does doing down during each
-    few for from further had has have having he her here hers him his how i if in into is
-    it its itself just me more most my no nor not now of off on once only or other our
-    ours out over own same she should so some such than that the their theirs them then
-    there these they this those through to too under until up very was we were what when
-    where which while who whom why will with would you your yours score scored scores
-    scoring given give gives meets meet met shows show shown response responses bidder
-    bidders bid bids tender overall clear clearly well good evidence evidenced demonstrate
-    demonstrates demonstrated requirement requirements provided provides provide""".split()
+    """
+    a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few
+    for from further had has have having he her here hers him his how i if in into is it
+    its itself just me more most my no nor not now of off on once only or other our ours
+    out over own same she should so some such than that the their theirs them then there
+    these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours score scored scores scoring
+    given give gives meets meet met shows show shown response responses bidder bidders bid
+    bids tender overall clear clearly well good evidence evidenced demonstrate demonstrates
+    demonstrated requirement requirements provided provides provide
+    """.split()  # noqa: SIM905 - a word list reads better as text
 )
 
 
@@ -58,13 +61,11 @@ def _stem(word: str) -> str:
 
 @lru_cache(maxsize=4096)
 def content_words(text: str) -> tuple[str, ...]:
-    return tuple(
-        _stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 2
-    )
+    return tuple(_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 2)
 
 
 def _pairs(words: tuple[str, ...]) -> set[tuple[str, str]]:
-    return set(zip(words, words[1:], strict=False))
+    return set(itertools.pairwise(words))
 
 
 def check_restatement(justification: str, criterion_text: str, bid_text: str) -> RestatementCheck:
@@ -81,7 +82,5 @@ def check_restatement(justification: str, criterion_text: str, bid_text: str) ->
     criterion_share = len(in_criterion) / len(unique)
     bid_share = len(bid_only) / len(unique)
     copied_share = len(copied) / len(pairs) if pairs else 0.0
-    flagged = bid_share < 0.2 and (
-        criterion_share >= 0.6 or copied_share >= 0.4
-    )
+    flagged = bid_share < 0.2 and (criterion_share >= 0.6 or copied_share >= 0.4)
     return RestatementCheck(flagged, criterion_share, bid_share, copied_share)

@@ -105,7 +105,11 @@ def _yaml_ready(python: Any, json_mode: Any) -> Any:
 
 def render_yaml(data: Any) -> str:
     return yaml.dump(
-        data, Dumper=_RecordDumper, sort_keys=False, allow_unicode=True, width=100,
+        data,
+        Dumper=_RecordDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
         default_flow_style=False,
     )
 
@@ -165,7 +169,12 @@ class RecordFile(Generic[H, E]):
     """A parsed record: header and typed events, with the text for locating findings."""
 
     def __init__(
-        self, path: Path, header: H, events: list[E], text: str = "", rendered: list[str] | None = None
+        self,
+        path: Path,
+        header: H,
+        events: list[E],
+        text: str = "",
+        rendered: list[str] | None = None,
     ) -> None:
         self.path = path
         self.header = header
@@ -186,8 +195,10 @@ class RecordFile(Generic[H, E]):
     def render(self) -> str:
         if self._rendered is None:
             self._rendered = [_render_event(e) for e in self.events]
-        return self._banner() + render_yaml({"header": self.header.model_dump(mode="json")}) + (
-            "events:\n" + "".join(self._rendered) if self._rendered else "events: []\n"
+        return (
+            self._banner()
+            + render_yaml({"header": self.header.model_dump(mode="json")})
+            + ("events:\n" + "".join(self._rendered) if self._rendered else "events: []\n")
         )
 
     def _banner(self) -> str:
@@ -245,7 +256,9 @@ class RecordFormat(Generic[H, E]):
             header = self.header_model.model_validate(data["header"])
         except ValidationError as exc:
             ok = False
-            findings.extend(_prefixed(validation_findings(exc, self.header_model, name, locator), "header"))
+            findings.extend(
+                _prefixed(validation_findings(exc, self.header_model, name, locator), "header")
+            )
         raw_events = data.get("events") or []
         try:
             events = self.events_adapter.validate_python(raw_events)
@@ -341,9 +354,11 @@ class RecordWriter(Generic[H, E]):
         if last_at is not None and at < last_at:
             at = last_at  # a clock stepping back must not make the record look reordered
         draft = {"seq": len(self.events) + 1, "at": at, "prev": self.record.head, **fields}
-        content = event_content(self.format.event_adapter.dump_python(
-            self.format.event_adapter.validate_python({**draft, "hash": "0" * 64}), mode="json"
-        ))
+        content = event_content(
+            self.format.event_adapter.dump_python(
+                self.format.event_adapter.validate_python({**draft, "hash": "0" * 64}), mode="json"
+            )
+        )
         digest = sha256_hex(canonical_json(content))
         full = {**draft, "hash": digest}
         if sign is not None:

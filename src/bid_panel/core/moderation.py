@@ -66,9 +66,10 @@ class Consensus(_Event):
     type: Literal["consensus"]
     bidder: Slug
     criterion: Slug
-    value: Annotated[Decimal, Field(allow_inf_nan=False)] | Literal[
-        "pass", "fail", "compliant", "non_compliant"
-    ]
+    value: (
+        Annotated[Decimal, Field(allow_inf_nan=False)]
+        | Literal["pass", "fail", "compliant", "non_compliant"]
+    )
     reason: str = Field(min_length=1, max_length=100_000)
     basis: Literal["discussed", "accepted_agreement"]
     present: list[Slug] = Field(min_length=1)
@@ -87,9 +88,7 @@ class Signed(_Event):
     signature: str | None = None
 
 
-ModerationEvent = Annotated[
-    Withdrawal | Opened | Consensus | Signed, Field(discriminator="type")
-]
+ModerationEvent = Annotated[Withdrawal | Opened | Consensus | Signed, Field(discriminator="type")]
 
 MODERATION = RecordFormat[ModerationHeader, Withdrawal | Opened | Consensus | Signed](
     "moderation record",
@@ -187,20 +186,25 @@ def readiness(workspace: Workspace, state: ModerationState) -> Readiness:
 def active_states(workspace: Workspace, state: ModerationState) -> dict[str, SheetState]:
     """Sheets that count: submitted ones, of evaluators not withdrawn."""
     return {
-        eid: s for eid, s in workspace.states().items()
-        if s.sealed and eid not in state.withdrawn
+        eid: s for eid, s in workspace.states().items() if s.sealed and eid not in state.withdrawn
     }
 
 
 def moderation_items(workspace: Workspace, state: ModerationState) -> dict[Item, ItemScores]:
     """Items to moderate (quality and pass/fail, with their scores), flagged ones first."""
-    items = gather(workspace.tender, active_panel(workspace, state), workspace.bids,
-                   active_states(workspace, state))
+    items = gather(
+        workspace.tender,
+        active_panel(workspace, state),
+        workspace.bids,
+        active_states(workspace, state),
+    )
     price = {c.id for c in workspace.tender.price_criteria}
-    return dict(sorted(
-        ((k, v) for k, v in items.items() if k[1] not in price),
-        key=lambda kv: (not kv[1].flagged, -(kv[1].spread or 0), kv[0]),
-    ))
+    return dict(
+        sorted(
+            ((k, v) for k, v in items.items() if k[1] not in price),
+            key=lambda kv: (not kv[1].flagged, -(kv[1].spread or 0), kv[0]),
+        )
+    )
 
 
 def active_panel(workspace: Workspace, state: ModerationState) -> Panel:
@@ -258,12 +262,15 @@ class ModerationSession:
         self.moderator = moderator
         path = workspace.moderation_path
         if not path.exists():
-            MODERATION.create(path, ModerationHeader(
-                tender_reference=self.tender.reference,
-                tender_sha256=workspace.tender_sha256,
-                moderator=moderator.id,
-                created_at=clock.now(),
-            ))
+            MODERATION.create(
+                path,
+                ModerationHeader(
+                    tender_reference=self.tender.reference,
+                    tender_sha256=workspace.tender_sha256,
+                    moderator=moderator.id,
+                    created_at=clock.now(),
+                ),
+            )
         self._writer: RecordWriter = MODERATION.open_writer(path)
         if self._writer.header.tender_sha256 != workspace.tender_sha256:
             self._writer.close()
@@ -282,8 +289,7 @@ class ModerationSession:
 
     def seals(self) -> dict[str, str]:
         return {
-            eid: s.seal for eid, s in active_states(self.workspace, self.state).items()
-            if s.seal
+            eid: s.seal for eid, s in active_states(self.workspace, self.state).items() if s.seal
         }
 
     # ------------------------------------------------------------------ actions
@@ -312,7 +318,11 @@ class ModerationSession:
         return self._append({"type": "opened", "sheet_seals": self.seals(), "present": present})
 
     def agree(
-        self, item: Item, value: Decimal | str, reason: str, present: list[str],
+        self,
+        item: Item,
+        value: Decimal | str,
+        reason: str,
+        present: list[str],
         basis: Literal["discussed", "accepted_agreement"] = "discussed",
     ) -> Consensus:
         if self.state.opened is None:
@@ -342,38 +352,51 @@ class ModerationSession:
             raise ModerationRefused("only an item where all evaluators agree can be accepted as is")
         before = self.state.current.get(item)
         seals = self.seals()
-        return self._append({
-            "type": "consensus",
-            "bidder": item[0],
-            "criterion": item[1],
-            "value": value,
-            "reason": reason.strip(),
-            "basis": basis,
-            "present": present,
-            "individual": {e: s.value for e, s in scores.scores.items()},
-            "sheet_seals": {e: seals[e] for e in scores.scores if e in seals},
-            "supersedes": before.seq if before else None,
-        })
+        return self._append(
+            {
+                "type": "consensus",
+                "bidder": item[0],
+                "criterion": item[1],
+                "value": value,
+                "reason": reason.strip(),
+                "basis": basis,
+                "present": present,
+                "individual": {e: s.value for e, s in scores.scores.items()},
+                "sheet_seals": {e: seals[e] for e in scores.scores if e in seals},
+                "supersedes": before.seq if before else None,
+            }
+        )
 
-    def accept_agreed(self, present: list[str], reason_for: Callable[[Item, ItemScores], str]) -> list[Consensus]:
+    def accept_agreed(
+        self, present: list[str], reason_for: Callable[[Item, ItemScores], str]
+    ) -> list[Consensus]:
         """Accept every unmoderated, unflagged item on which all evaluators agree."""
         out = []
         for item, scores in self.items().items():
             if item in self.state.current or scores.flagged or not scores.unanimous:
                 continue
-            out.append(self.agree(item, scores.values[0], reason_for(item, scores), present,
-                                  basis="accepted_agreement"))
+            out.append(
+                self.agree(
+                    item,
+                    scores.values[0],
+                    reason_for(item, scores),
+                    present,
+                    basis="accepted_agreement",
+                )
+            )
         return out
 
     def sign(self, sign: Callable[[str], str] | None, public_key: str | None) -> Signed:
         head = self._writer.record.head
-        return self._append({
-            "type": "signed",
-            "public_key": public_key,
-            "signature": sign(head) if sign else None,
-        })
+        return self._append(
+            {
+                "type": "signed",
+                "public_key": public_key,
+                "signature": sign(head) if sign else None,
+            }
+        )
 
-    def _append(self, fields: Mapping[str, object]):  # noqa: ANN202
+    def _append(self, fields: Mapping[str, object]):
         event = self._writer.append(dict(fields))
         self.state.apply(event)
         return event

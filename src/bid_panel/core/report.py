@@ -41,14 +41,22 @@ def results_table(results: Results, fmt: str = "simple") -> str:
         ]
         for b in results.bids
     ]
-    lines.append(tabulate(
-        rows,
-        headers=["Rank", "Bidder", "Type", f"Quality /{shown(quality_points)}",
-                 f"Price /{shown(price_points)}", "Overall /100"],
-        tablefmt=fmt,
-        disable_numparse=True,
-        colalign=("left", "left", "left", "right", "right", "right"),
-    ))
+    lines.append(
+        tabulate(
+            rows,
+            headers=[
+                "Rank",
+                "Bidder",
+                "Type",
+                f"Quality /{shown(quality_points)}",
+                f"Price /{shown(price_points)}",
+                "Overall /100",
+            ],
+            tablefmt=fmt,
+            disable_numparse=True,
+            colalign=("left", "left", "left", "right", "right", "right"),
+        )
+    )
     leaves = [c for c in tender.leaves if c.kind is not CriterionKind.PASS_FAIL]
     lines += ["", "Contribution of each criterion (points):"]
     detail = []
@@ -58,12 +66,14 @@ def results_table(results: Results, fmt: str = "simple") -> str:
             item = b.items[c.id]
             row.append(shown(item.contribution) + ("*" if item.source == "provisional" else ""))
         detail.append(row)
-    lines.append(tabulate(
-        detail,
-        headers=["Bidder", *[f"{c.id} /{shown(results.points[c.id])}" for c in leaves]],
-        tablefmt=fmt,
-        disable_numparse=True,
-    ))
+    lines.append(
+        tabulate(
+            detail,
+            headers=["Bidder", *[f"{c.id} /{shown(results.points[c.id])}" for c in leaves]],
+            tablefmt=fmt,
+            disable_numparse=True,
+        )
+    )
     if any(i.source == "provisional" for b in results.bids for i in b.items.values()):
         lines.append("* provisional: evaluators disagree and the item is not yet moderated")
     excluded = [b for b in results.bids if b.excluded]

@@ -151,13 +151,19 @@ def consolidate(
                             value, tender.scale_of(leaf), points[leaf.id]
                         )
                         if below_minimum(leaf, value):
-                            why = (f"{leaf.title}: consensus score {value} is below the "
-                                   f"published minimum of {leaf.minimum_score}")
+                            why = (
+                                f"{leaf.title}: consensus score {value} is below the "
+                                f"published minimum of {leaf.minimum_score}"
+                            )
                             _fail(result, leaf.id, why, leaf.failing_disqualifies)
                     result.quality_total += contribution
                 elif leaf.kind is CriterionKind.PASS_FAIL and value == "fail":
-                    _fail(result, leaf.id, f"{leaf.title}: failed (pass/fail gate)",
-                          leaf.failing_disqualifies)
+                    _fail(
+                        result,
+                        leaf.id,
+                        f"{leaf.title}: failed (pass/fail gate)",
+                        leaf.failing_disqualifies,
+                    )
                 elif leaf.kind is CriterionKind.PRICE and value == "non_compliant":
                     reason = outcome.reason or "the price evaluator found the price non-compliant"
                     _fail(result, leaf.id, f"{leaf.title}: price not compliant ({reason})", True)
@@ -288,7 +294,9 @@ def results_json(results: Results, tender_sha256: str = "") -> dict[str, Any]:
                 "submitted_at": b.submitted_at.isoformat(),
                 "rank": b.rank,
                 "status": "excluded" if b.excluded else "ranked",
-                "exclusions": [{"criterion": e.criterion, "reason": e.reason} for e in b.exclusions],
+                "exclusions": [
+                    {"criterion": e.criterion, "reason": e.reason} for e in b.exclusions
+                ],
                 "notes": b.notes,
                 "price": _num(b.price),
                 "quality_total": _num(b.quality_total),
@@ -302,7 +310,9 @@ def results_json(results: Results, tender_sha256: str = "") -> dict[str, Any]:
                 "scores": [
                     {
                         "criterion": item.criterion,
-                        "value": item.value if not isinstance(item.value, Decimal) else str(item.value),
+                        "value": item.value
+                        if not isinstance(item.value, Decimal)
+                        else str(item.value),
                         "source": str(item.source),
                         "points": _num(item.points),
                         "contribution": _num(item.contribution),

@@ -80,10 +80,12 @@ def compare(base: Results, other: Results, names: Mapping[str, str]) -> list[str
     other_order = _order(other)
     common = [b for b in base_order if b in other_order]
     for i, first in enumerate(common):
-        for second in common[i + 1:]:
+        for second in common[i + 1 :]:
             if other_order.index(first) > other_order.index(second):
                 flips.append(f"{names[second]} now ranks above {names[first]}")
-    excluded_now = {b.bidder for b in other.bids if b.excluded} - {b.bidder for b in base.bids if b.excluded}
+    excluded_now = {b.bidder for b in other.bids if b.excluded} - {
+        b.bidder for b in base.bids if b.excluded
+    }
     flips.extend(f"{names[b]} is now excluded" for b in sorted(excluded_now))
     return flips
 
@@ -158,12 +160,15 @@ def assess(
         if not any(evaluator in i.scores for i in items.values()):
             continue
         without = consolidate(tender, bids, independent_outcomes(items, leave_out=evaluator))
-        report.scenarios.append(Scenario(
-            "leave_one_evaluator_out",
-            f"independent scores without {evaluator} (against all evaluators' independent scores)",
-            without.winner.bidder if without.winner else None,
-            compare(independent, without, names),
-        ))
+        report.scenarios.append(
+            Scenario(
+                "leave_one_evaluator_out",
+                f"independent scores without {evaluator} "
+                "(against all evaluators' independent scores)",
+                without.winner.bidder if without.winner else None,
+                compare(independent, without, names),
+            )
+        )
 
     # 2. every weight +-5 points
     for criterion in tender.walk():
@@ -178,13 +183,15 @@ def assess(
             except PriceError:
                 continue
             sign = "+" if delta > 0 else "-"
-            report.scenarios.append(Scenario(
-                "weight",
-                f"{criterion.title} weight {sign}5 points ({criterion.weight} -> "
-                f"{criterion.weight + delta if criterion.weight is not None else '?'})",
-                other.winner.bidder if other.winner else None,
-                compare(baseline, other, names),
-            ))
+            report.scenarios.append(
+                Scenario(
+                    "weight",
+                    f"{criterion.title} weight {sign}5 points ({criterion.weight} -> "
+                    f"{criterion.weight + delta if criterion.weight is not None else '?'})",
+                    other.winner.bidder if other.winner else None,
+                    compare(baseline, other, names),
+                )
+            )
 
     # 3. remove each other bid in turn
     for removed in sorted(bids):
@@ -192,12 +199,14 @@ def assess(
             continue
         rest = {b: bid for b, bid in bids.items() if b != removed}
         other = consolidate(tender, rest, {k: v for k, v in outcomes.items() if k[0] != removed})
-        report.scenarios.append(Scenario(
-            "remove_bid",
-            f"without the bid of {names[removed]}",
-            other.winner.bidder if other.winner else None,
-            compare(baseline, other, names),
-        ))
+        report.scenarios.append(
+            Scenario(
+                "remove_bid",
+                f"without the bid of {names[removed]}",
+                other.winner.bidder if other.winner else None,
+                compare(baseline, other, names),
+            )
+        )
 
     # 4. near tie
     margin = baseline.margin

@@ -131,6 +131,11 @@ def write_sample_scores(target: Path, files: SampleFiles) -> None:
             value = _value(entry["value"])
             scores_ = items[item]
             agreed = scores_.unanimous and not scores_.flagged and scores_.values[0] == value
-            session.agree(item, value, entry["reason"].strip(), present,
-                          basis="accepted_agreement" if agreed else "discussed")
+            session.agree(
+                item,
+                value,
+                entry["reason"].strip(),
+                present,
+                basis="accepted_agreement" if agreed else "discussed",
+            )
         session.sign(None, None)

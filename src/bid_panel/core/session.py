@@ -22,7 +22,16 @@ from bid_panel.core.justification import RestatementCheck, check_restatement
 from bid_panel.core.ledger import RecordWriter
 from bid_panel.core.panel import Evaluator, Role
 from bid_panel.core.scoring import PriceError, effective_weights, price_points
-from bid_panel.core.sheet import SHEET, Declaration, Item, ScoreSet, SheetHeader, SheetState, Submitted, replay
+from bid_panel.core.sheet import (
+    SHEET,
+    Declaration,
+    Item,
+    ScoreSet,
+    SheetHeader,
+    SheetState,
+    Submitted,
+    replay,
+)
 from bid_panel.core.tender import Criterion, CriterionKind
 from bid_panel.core.workspace import Workspace
 
@@ -62,7 +71,9 @@ class ScoringSession:
     def __init__(self, workspace: Workspace, evaluator_id: str) -> None:
         evaluator = workspace.panel.by_id.get(evaluator_id)
         if evaluator is None:
-            known = ", ".join(e.id for e in workspace.panel.evaluators if e.role is not Role.MODERATOR)
+            known = ", ".join(
+                e.id for e in workspace.panel.evaluators if e.role is not Role.MODERATOR
+            )
             raise BidPanelError(f"{evaluator_id!r} is not on the panel (panel: {known})")
         if evaluator.role is Role.MODERATOR:
             raise BidPanelError(
@@ -104,7 +115,7 @@ class ScoringSession:
 
     # ------------------------------------------------------------------ queries
     @property
-    def path(self):  # noqa: ANN201 - a Path
+    def path(self):
         return self._writer.path
 
     @property
@@ -182,7 +193,7 @@ class ScoringSession:
     def _points(self, criterion: Criterion) -> Decimal:
         return effective_weights(self.tender)[criterion.id]
 
-    def entry(self, item: Item):  # noqa: ANN201 - ScoreEntry | None
+    def entry(self, item: Item):
         return self.state.scores.get(item)
 
     def criterion_text(self, criterion: Criterion) -> str:
@@ -195,7 +206,9 @@ class ScoringSession:
 
     def restatement(self, item: Item, justification: str | None = None) -> RestatementCheck:
         entry = self.entry(item)
-        text = justification if justification is not None else (entry.justification if entry else "")
+        text = (
+            justification if justification is not None else (entry.justification if entry else "")
+        )
         criterion = self.criterion(item)
         bid_text = self.response(item)
         if criterion.kind is CriterionKind.PRICE and self.evaluator.sees_prices:
@@ -303,7 +316,9 @@ class ScoringSession:
         )
 
     def submit(
-        self, statement: str = "", sign: Callable[[str], str] | None = None,
+        self,
+        statement: str = "",
+        sign: Callable[[str], str] | None = None,
         public_key: str | None = None,
     ) -> Submitted:
         problems = self.submission_problems()
@@ -318,7 +333,7 @@ class ScoringSession:
         }
         return self._append(fields, sign=sign)
 
-    def _append(self, fields: dict[str, object], sign: Callable[[str], str] | None = None):  # noqa: ANN202
+    def _append(self, fields: dict[str, object], sign: Callable[[str], str] | None = None):
         event = self._writer.append(fields, sign=sign)
         self.state.apply(event)
         self.workspace.sheets[self.evaluator.id] = self._writer.record

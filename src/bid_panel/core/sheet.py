@@ -122,7 +122,6 @@ class SheetState:
     def recused(self) -> set[str]:
         return {b for b, d in self.declarations.items() if d.conflict}
 
-
     def apply(self, event: Declaration | ScoreSet | Submitted) -> None:
         """Advance the state by one event."""
         if self.submitted is not None:

@@ -128,21 +128,27 @@ class Criterion(Strict):
             problems.append((f"a {kind} criterion needs a weight", "add `weight:` (percent)"))
         if (kind is CriterionKind.SCORED) != (self.scale is not None):
             problems.append(
-                ("`scale` is for scored criteria only, and every scored one needs it",
-                 "set `scale:` on scored criteria and remove it elsewhere")
+                (
+                    "`scale` is for scored criteria only, and every scored one needs it",
+                    "set `scale:` on scored criteria and remove it elsewhere",
+                )
             )
         if self.minimum_score is not None and kind is not CriterionKind.SCORED:
             problems.append(("`minimum_score` is for scored criteria", "remove it"))
         if (kind is CriterionKind.PRICE) != (self.formula is not None):
             problems.append(
-                ("`formula` is for price criteria only, and every price one needs it",
-                 "set `formula:` on price criteria and remove it elsewhere")
+                (
+                    "`formula` is for price criteria only, and every price one needs it",
+                    "set `formula:` on price criteria and remove it elsewhere",
+                )
             )
         needs_ceiling = self.formula is PriceFormula.PRO_RATA_TO_CEILING
         if needs_ceiling != (self.ceiling_price is not None):
             problems.append(
-                ("`ceiling_price` goes with formula pro_rata_to_ceiling, and only with it",
-                 "set both or neither")
+                (
+                    "`ceiling_price` goes with formula pro_rata_to_ceiling, and only with it",
+                    "set both or neither",
+                )
             )
         if problems:
             raise fix("; ".join(p for p, _ in problems), "; ".join(h for _, h in problems))
@@ -180,8 +186,8 @@ class Rules(Strict):
         default_factory=lambda: ["quality_total"],
         description="Applied in order when overall totals are exactly equal",
     )
-    spread_threshold_percent: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)] = (
-        Field(default=Decimal(40), description="Flag for moderation at this spread (% of scale)")
+    spread_threshold_percent: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)] = Field(
+        default=Decimal(40), description="Flag for moderation at this spread (% of scale)"
     )
     justification_min_length: int = Field(default=40, ge=1, le=5000)
     share_winner_scores: bool = Field(

@@ -1,10 +1,10 @@
 """A workspace: one folder holding one tender and everything recorded about it.
 
-    tender.yaml        the published criteria (frozen once scoring begins)
-    panel.yaml         evaluators, roles and assignments
-    bids/*.yaml        one file per bid
-    sheets/<id>.yaml   one score sheet per evaluator (append-only)
-    moderation.yaml    the moderation record (append-only)
+tender.yaml        the published criteria (frozen once scoring begins)
+panel.yaml         evaluators, roles and assignments
+bids/*.yaml        one file per bid
+sheets/<id>.yaml   one score sheet per evaluator (append-only)
+moderation.yaml    the moderation record (append-only)
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bid_panel.core.base import SLUG_PATTERN
 from bid_panel.core.bid import Bid
 from bid_panel.core.checks import (
     check_bid,
@@ -23,7 +24,6 @@ from bid_panel.core.checks import (
     check_sheet_scope,
     check_tender,
 )
-from bid_panel.core.base import SLUG_PATTERN
 from bid_panel.core.errors import BidPanelError, Findings, InvalidFiles
 from bid_panel.core.ledger import RecordFile, check_chain
 from bid_panel.core.panel import Panel
@@ -113,17 +113,33 @@ def load_workspace(root: Path) -> Workspace:
             if record is None:
                 continue
             if tender and panel_doc:
-                findings.extend(check_sheet_scope(
-                    str(path), record.header, record.events, tender, tender_sha,
-                    panel_doc.model, {d.model.bidder.id for d in bid_docs}, record.locate,
-                ))
+                findings.extend(
+                    check_sheet_scope(
+                        str(path),
+                        record.header,
+                        record.events,
+                        tender,
+                        tender_sha,
+                        panel_doc.model,
+                        {d.model.bidder.id for d in bid_docs},
+                        record.locate,
+                    )
+                )
             for problem in check_chain(record.header, record.events):
                 line, column = record.locate(problem.index)
-                findings.error(str(path), problem.message, problem.meaning
-                               + "; run `bid-panel verify` for the full report", line, column)
+                findings.error(
+                    str(path),
+                    problem.message,
+                    problem.meaning + "; run `bid-panel verify` for the full report",
+                    line,
+                    column,
+                )
             if record.header.evaluator in sheets:
-                findings.error(str(path), f"second sheet for {record.header.evaluator}",
-                               "each evaluator has exactly one sheet")
+                findings.error(
+                    str(path),
+                    f"second sheet for {record.header.evaluator}",
+                    "each evaluator has exactly one sheet",
+                )
             sheets[record.header.evaluator] = record
     if not findings.ok or tender is None or panel_doc is None:
         raise InvalidFiles(f"the workspace {root} has errors", findings)
@@ -132,7 +148,9 @@ def load_workspace(root: Path) -> Workspace:
         tender=tender,
         tender_sha256=tender_sha,
         panel=panel_doc.model,
-        bids={d.model.bidder.id: d.model for d in sorted(bid_docs, key=lambda d: d.model.bidder.id)},
+        bids={
+            d.model.bidder.id: d.model for d in sorted(bid_docs, key=lambda d: d.model.bidder.id)
+        },
         sheets=sheets,
         findings=findings,
     )
@@ -140,8 +158,11 @@ def load_workspace(root: Path) -> Workspace:
 
 def _load_bids(folder: Path, tender: Tender | None, findings: Findings) -> list[Loaded[Bid]]:
     if not folder.is_dir():
-        findings.error(str(folder), "no bids/ folder in the workspace",
-                       "create it and put one YAML file per bid in it")
+        findings.error(
+            str(folder),
+            "no bids/ folder in the workspace",
+            "create it and put one YAML file per bid in it",
+        )
         return []
     docs = []
     for path in sorted(folder.glob("*.yaml")):
@@ -180,8 +201,11 @@ def validate_paths(paths: list[Path]) -> Findings:
         elif path.is_dir():
             found = sorted(p for p in path.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"})
             if not found:
-                findings.error(str(path), "no .yaml files in this folder",
-                               "give a workspace folder or YAML files")
+                findings.error(
+                    str(path),
+                    "no .yaml files in this folder",
+                    "give a workspace folder or YAML files",
+                )
             loose.extend(found)
         else:
             loose.append(path)
@@ -206,7 +230,8 @@ def _validate_loose(paths: list[Path]) -> Findings:
                 f"unknown file kind: `format: {data.get('format')}`",
                 "the first key says what the file is: format: bid-panel/tender@1, "
                 "bid-panel/panel@1, bid-panel/bid@1 or bid-panel/score-sheet@1",
-                line, column,
+                line,
+                column,
             )
             continue
         parsed.append((path, kind, text, data))

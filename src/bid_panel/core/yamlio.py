@@ -85,8 +85,10 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
                 if not isinstance(key_node, yaml.ScalarNode):
                     line, column = _pos(key_node.start_mark)
                     raise YamlProblem(
-                        "a mapping key must be a plain value", "use a simple name as key",
-                        line, column,
+                        "a mapping key must be a plain value",
+                        "use a simple name as key",
+                        line,
+                        column,
                     )
                 key = key_node.value
                 if key in seen:
@@ -252,7 +254,9 @@ class Locator:
                 for key_node, value_node in node.value:
                     if str(key_node.value) == str(part):
                         node = value_node
-                        best = _pos(key_node.start_mark if (key and last) else value_node.start_mark)
+                        best = _pos(
+                            key_node.start_mark if (key and last) else value_node.start_mark
+                        )
                         break
                 else:
                     return best
@@ -345,10 +349,7 @@ def validation_findings(
             allowed = _field_names(owner) if owner else []
             close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             message = f"unknown key {loc[-1]!r} at {where}"
-            if close:
-                hint = f"did you mean {close[0]!r}?"
-            else:
-                hint = "remove it"
+            hint = f"did you mean {close[0]!r}?" if close else "remove it"
             if allowed:
                 hint += f" Allowed keys here: {', '.join(allowed)}"
             line, column = locator.position(loc, key=True)
@@ -400,7 +401,9 @@ _HINTS = {
     "less_than_equal": "use a smaller number",
     "string_too_short": "write more text",
     "string_too_long": "shorten the text",
-    "string_pattern_mismatch": "ids use lower-case letters, digits and hyphens, e.g. dcs-track-record",
+    "string_pattern_mismatch": (
+        "ids use lower-case letters, digits and hyphens, e.g. dcs-track-record"
+    ),
     "datetime_type": "write a date and time with offset, e.g. 2026-10-01T11:42:00+01:00",
     "datetime_parsing": "write a date and time with offset, e.g. 2026-10-01T11:42:00+01:00",
     "timezone_aware": "add the UTC offset, e.g. +00:00",

@@ -135,9 +135,7 @@ class BidPanelApp(App[int]):
         self.close_session()
 
 
-def create_app(
-    workspace: Path | None = None, evaluator: str | None = None
-) -> BidPanelApp:
+def create_app(workspace: Path | None = None, evaluator: str | None = None) -> BidPanelApp:
     """Build the app for a workspace (the user's sample workspace when None)."""
     is_sample = workspace is None
     root = sample_workspace() if workspace is None else workspace

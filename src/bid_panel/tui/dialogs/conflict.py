@@ -26,9 +26,14 @@ class ConflictDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(plain(f"Conflict of interest with {self.bidder_name}"), classes="dialog-title")
-            yield Label("Say what the conflict is (relationship, role, dates). "
-                        "You will be recused from this bid.", classes="muted")
+            yield Label(
+                plain(f"Conflict of interest with {self.bidder_name}"), classes="dialog-title"
+            )
+            yield Label(
+                "Say what the conflict is (relationship, role, dates). "
+                "You will be recused from this bid.",
+                classes="muted",
+            )
             yield TextArea(id="conflict-note", soft_wrap=True)
             yield Label("", id="conflict-error", classes="error")
             with Horizontal(classes="dialog-buttons"):

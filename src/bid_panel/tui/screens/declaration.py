@@ -53,8 +53,9 @@ class DeclarationScreen(Screen[None]):
         table.add_column("Your declaration", key="choice")
         for bidder in self.session.undeclared:
             bid = self.session.bid(bidder)
-            table.add_row(cell(bid.bidder.name), str(bid.bidder.organisation_type),
-                          "not declared", key=bidder)
+            table.add_row(
+                cell(bid.bidder.name), str(bid.bidder.organisation_type), "not declared", key=bidder
+            )
         table.focus()
         self._refresh_status()
 
@@ -74,7 +75,8 @@ class DeclarationScreen(Screen[None]):
         left = [b for b in self.session.undeclared if b not in self.choices]
         text = (
             f"{len(left)} bidder(s) still to declare."
-            if left else "All declared. Press s to record your declarations and start scoring."
+            if left
+            else "All declared. Press s to record your declarations and start scoring."
         )
         self.query_one("#declaration-status", Static).update(text)
 
@@ -109,10 +111,10 @@ class DeclarationScreen(Screen[None]):
         conflicts = [
             f"{self.session.bid(b).bidder.name}: {n}" for b, n in self.choices.items() if n
         ]
-        message = (
-            "Your declarations are recorded permanently in your score sheet. "
-            + ("You declare no conflict with any bidder." if not conflicts
-               else "You will be recused from these bids:")
+        message = "Your declarations are recorded permanently in your score sheet. " + (
+            "You declare no conflict with any bidder."
+            if not conflicts
+            else "You will be recused from these bids:"
         )
 
         def confirmed(yes: bool | None) -> None:

@@ -49,8 +49,12 @@ class HelpScreen(ModalScreen[None]):
                     continue
                 seen.add((key, b.description))
                 rows.append(f"| `{key}` | {b.description} |")
-        rows += ["| `F1` `?` | This help |", "| `ctrl+p` | Command palette: every action by name |",
-                 "| `tab` | Move between panes |", "| `ctrl+q` | Quit (your work is saved) |"]
+        rows += [
+            "| `F1` `?` | This help |",
+            "| `ctrl+p` | Command palette: every action by name |",
+            "| `tab` | Move between panes |",
+            "| `ctrl+q` | Quit (your work is saved) |",
+        ]
         with VerticalScroll(id="help-body"):
             yield Markdown("\n".join(rows) + "\n" + GUIDE)
 

@@ -121,9 +121,11 @@ class ScoringScreen(Screen[None]):
         criterion = session.criterion(item)
         items = session.items()
         position = items.index(item) + 1
+        points = display_text(self.points[criterion.id], session.tender.rules.rounding)
         weight = (
-            f"{number(criterion.weight)}% of its group, {display_text(self.points[criterion.id], session.tender.rules.rounding)} points of 100"
-            if criterion.weight is not None else "pass/fail gate"
+            f"{number(criterion.weight)}% of its group, {points} points of 100"
+            if criterion.weight is not None
+            else "pass/fail gate"
         )
         self.query_one("#item-title", Static).update(
             plain(
@@ -158,7 +160,11 @@ class ScoringScreen(Screen[None]):
         if price.notes.strip():
             lines += ["", "**Notes from the bidder**", "", price.notes.strip()]
         for preview in session.price_preview():
-            lines += ["", f"**Price scores, formula `{preview.formula}`: {preview.formula_text}**", ""]
+            lines += [
+                "",
+                f"**Price scores, formula `{preview.formula}`: {preview.formula_text}**",
+                "",
+            ]
             if preview.error:
                 lines.append(f"> {preview.error}")
                 continue
@@ -171,8 +177,11 @@ class ScoringScreen(Screen[None]):
                     f"| {_md_cell(other_bid.bidder.name)}{mark} | {total:,} | "
                     f"{display_text(points, session.tender.rules.rounding)} |"
                 )
-            lines += ["", "_Provisional: computed over every bid; bids excluded later no "
-                      "longer set the lowest price._"]
+            lines += [
+                "",
+                "_Provisional: computed over every bid; bids excluded later no "
+                "longer set the lowest price._",
+            ]
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ saving
@@ -197,8 +206,9 @@ class ScoringScreen(Screen[None]):
         if not self._dirty or item is None or self.session.sealed:
             return
         entry = self.session.entry(item)
-        self._save(item, entry.value if entry else None,
-                   self.query_one("#justification", TextArea).text)
+        self._save(
+            item, entry.value if entry else None, self.query_one("#justification", TextArea).text
+        )
 
     @on(TextArea.Changed, "#justification")
     def _typed(self, event: TextArea.Changed) -> None:
@@ -221,7 +231,9 @@ class ScoringScreen(Screen[None]):
         progress = f"{done}/{total} done"
         if self.session.sealed:
             at = self.session.state.submitted.at  # type: ignore[union-attr]
-            status.update(plain(f"Submitted and sealed {at:%d %b %Y %H:%M} UTC · read-only · {progress}"))
+            status.update(
+                plain(f"Submitted and sealed {at:%d %b %Y %H:%M} UTC · read-only · {progress}")
+            )
             status.set_classes("saved")
             return
         if error:
@@ -231,8 +243,11 @@ class ScoringScreen(Screen[None]):
         item = self.current
         length = len(self.query_one("#justification", TextArea).text.strip())
         minimum = self.session.tender.rules.justification_min_length
-        parts = [("Unsaved changes…" if self._dirty else f"Saved {clock.now():%H:%M:%S}"), progress,
-                 f"{length}/{minimum} characters"]
+        parts = [
+            ("Unsaved changes…" if self._dirty else f"Saved {clock.now():%H:%M:%S}"),
+            progress,
+            f"{length}/{minimum} characters",
+        ]
         css = "unsaved" if self._dirty else "saved"
         if item is not None and not self._dirty:
             check = self.session.restatement(item)
@@ -330,11 +345,14 @@ class ScoringScreen(Screen[None]):
         self._flush()
         problems = self.session.submission_problems()
         if problems:
-            self.app.push_screen(ConfirmDialog(
-                "Not ready to submit",
-                "Every item needs an allowed score and a justification first:",
-                problems, "Close",
-            ))
+            self.app.push_screen(
+                ConfirmDialog(
+                    "Not ready to submit",
+                    "Every item needs an allowed score and a justification first:",
+                    problems,
+                    "Close",
+                )
+            )
             return
         flagged = [
             f"{self.session.bid(b).bidder.name} / {self.session.criterion((b, c)).title}: "
@@ -343,16 +361,21 @@ class ScoringScreen(Screen[None]):
         ]
         message = (
             "Submitting seals your sheet: it can no longer change, and moderation can use it. "
-            + ("These justifications are flagged as restating the criterion rather than "
-               "pointing to the bid; consider revising them first:" if flagged
-               else "No justification is flagged.")
+            + (
+                "These justifications are flagged as restating the criterion rather than "
+                "pointing to the bid; consider revising them first:"
+                if flagged
+                else "No justification is flagged."
+            )
         )
 
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._do_submit()
 
-        self.app.push_screen(ConfirmDialog("Submit your scores?", message, flagged, "Submit"), confirmed)
+        self.app.push_screen(
+            ConfirmDialog("Submit your scores?", message, flagged, "Submit"), confirmed
+        )
 
     def _do_submit(self) -> None:
         try:

@@ -39,8 +39,9 @@ class WelcomeScreen(Screen[None]):
                 yield DataTable(id="criteria-table", cursor_type="row", zebra_stripes=True)
                 yield DataTable(id="bidders-table", cursor_type="row", zebra_stripes=True)
             with Vertical(id="panel-pane"):
-                yield Static("Who are you? Pick your name to open your score sheet.",
-                             id="panel-prompt")
+                yield Static(
+                    "Who are you? Pick your name to open your score sheet.", id="panel-prompt"
+                )
                 yield OptionList(id="panel-list")
                 where = "Sample workspace" if self.app.is_sample else "Workspace"  # type: ignore[attr-defined]
                 yield Static(plain(f"{where}: {workspace.root}"), id="workspace-path")
@@ -63,7 +64,9 @@ class WelcomeScreen(Screen[None]):
             elif criterion.kind is CriterionKind.PRICE:
                 rule = criterion.formula.text if criterion.formula else ""
             elif criterion.kind is CriterionKind.PASS_FAIL:
-                rule = "pass/fail gate" + (" (disqualifies)" if criterion.failing_disqualifies else "")
+                rule = "pass/fail gate" + (
+                    " (disqualifies)" if criterion.failing_disqualifies else ""
+                )
             else:
                 rule = ""
             criteria.add_row(
@@ -89,11 +92,17 @@ class WelcomeScreen(Screen[None]):
             if evaluator.role is Role.MODERATOR:
                 continue
             state = states.get(evaluator.id)
-            status = "submitted" if state and state.sealed else ("in progress" if state else "not started")
-            panel.add_option(Option(
-                plain(f"{evaluator.name}\n  {evaluator.role} evaluator · {status}"),
-                id=evaluator.id,
-            ))
+            status = (
+                "submitted"
+                if state and state.sealed
+                else ("in progress" if state else "not started")
+            )
+            panel.add_option(
+                Option(
+                    plain(f"{evaluator.name}\n  {evaluator.role} evaluator · {status}"),
+                    id=evaluator.id,
+                )
+            )
         if panel.option_count:
             panel.highlighted = 0
         panel.focus()

@@ -17,9 +17,14 @@ from bid_panel.tui.text import number
 VERDICT_TEXT = {
     "pass": ("Pass", "Meets every condition of the gate."),
     "fail": ("Fail", "Does not meet a condition of the gate; the bid is not considered further."),
-    "compliant": ("Compliant", "The price is complete, arithmetically correct and not abnormally low."),
-    "non_compliant": ("Non-compliant", "The price is incomplete, wrong or abnormally low "
-                      "without a satisfactory explanation."),
+    "compliant": (
+        "Compliant",
+        "The price is complete, arithmetically correct and not abnormally low.",
+    ),
+    "non_compliant": (
+        "Non-compliant",
+        "The price is incomplete, wrong or abnormally low without a satisfactory explanation.",
+    ),
 }
 VERDICT_KEYS = {"pass": "1", "fail": "0", "compliant": "1", "non_compliant": "0"}
 """Verdicts are picked with digits too, so no letter key is shared with navigation."""
@@ -46,8 +51,14 @@ class ScalePicker(OptionList):
     def show(self, session: ScoringSession, item: Item, chosen: Decimal | str | None) -> None:
         criterion = session.criterion(item)
         self.values = session.allowed_values(item)
-        scale = session.tender.scale_of(criterion) if criterion.kind is CriterionKind.SCORED else None
-        self.border_title = scale.name if scale else ("Gate" if criterion.kind is CriterionKind.PASS_FAIL else "Price check")
+        scale = (
+            session.tender.scale_of(criterion) if criterion.kind is CriterionKind.SCORED else None
+        )
+        self.border_title = (
+            scale.name
+            if scale
+            else ("Gate" if criterion.kind is CriterionKind.PASS_FAIL else "Price check")
+        )
         options = []
         for value in self.values:
             if scale is not None:
@@ -60,8 +71,11 @@ class ScalePicker(OptionList):
                 (f"{marker} {number(value) if scale else key_for(value)} ", "bold"),
                 (label, "bold $accent" if value == chosen else "bold"),
             )
-            options.append(Option(Content.assemble(head, "\n", Content(descriptor.strip())),
-                                  id=f"v{len(options)}"))
+            options.append(
+                Option(
+                    Content.assemble(head, "\n", Content(descriptor.strip())), id=f"v{len(options)}"
+                )
+            )
         self.clear_options()
         self.add_options(options)
         if chosen in self.values:

@@ -48,7 +48,9 @@ class WorkList(OptionList):
             if item[0] != current_bidder:
                 current_bidder = item[0]
                 name = self.session.bid(item[0]).bidder.name
-                options.append(Option(Content.styled(name, "bold"), id=f"bid:{item[0]}", disabled=True))
+                options.append(
+                    Option(Content.styled(name, "bold"), id=f"bid:{item[0]}", disabled=True)
+                )
             options.append(Option(self._prompt(item), id=item_id(item)))
         self.add_options(options)
 
