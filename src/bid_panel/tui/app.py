@@ -105,8 +105,16 @@ class BidPanelApp(App[int]):
             self.push_screen(HelpScreen(self.screen))
 
     async def action_quit(self) -> None:
+        self.save_pending()
         self.close_session()
         self.exit(0)
+
+    def save_pending(self) -> None:
+        """Let every screen with unsaved input save it (the autosave timer may not have run)."""
+        for screen in self.screen_stack:
+            save = getattr(screen, "save_pending", None)
+            if save is not None:
+                save()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every binding of the current screen is also a command-palette entry."""

@@ -388,5 +388,6 @@ class ScoringScreen(Screen[None]):
         self.refresh_bindings()
         self._update_status()
 
-    def on_unmount(self) -> None:
+    def save_pending(self) -> None:
+        """Called by the app before it quits: nothing typed is ever lost."""
         self._flush()
