@@ -57,9 +57,10 @@ def _grouped_app_service():
 
         async def stop(self) -> None:
             try:
-                await asyncio.wait_for(super().stop(), timeout=QUIT_GRACE_SECONDS)
-            except (TimeoutError, Exception):
-                pass
+                # A stuck app (the disconnect-at-once trap) must still go: whatever the
+                # polite quit does, the group is killed below.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(super().stop(), timeout=QUIT_GRACE_SECONDS)
             finally:
                 process = getattr(self, "_process", None)
                 if process is not None:
