@@ -384,7 +384,18 @@ def check_sheet_scope(
             f"sheets are named after their evaluator: {header.evaluator}.yaml",
         )
     allowed = {c.id: c for c in assigned_leaves(tender, evaluator.criteria)}
+    sealed_by: int | None = None
     for index, event in enumerate(events):
+        if sealed_by is not None:
+            # Replay ignores such events, so they would sit in the record unexplained.
+            err(
+                index,
+                f"event {event.seq} follows the submission (event {sealed_by}) that sealed "
+                "the sheet",
+                "nothing may be added to a submitted sheet: restore the sheet as submitted",
+            )
+        elif isinstance(event, Submitted):
+            sealed_by = event.seq
         bidder = getattr(event, "bidder", None)
         if bidder is not None and bidder not in bid_ids:
             err(
@@ -419,7 +430,7 @@ def value_problem(tender: Tender, criterion: Criterion, value: object) -> str | 
             return f"{value} is not on the {scale.name} scale (allowed: {scale.describe()})"
     elif criterion.kind is CriterionKind.PASS_FAIL:
         if value not in ("pass", "fail"):
-            return f"{value!r} is not pass or fail"
+            return f"{str(value)!r} is not pass or fail"  # not "Decimal('1')"
     elif criterion.kind is CriterionKind.PRICE and value not in ("compliant", "non_compliant"):
-        return f"{value!r} is not compliant or non_compliant"
+        return f"{str(value)!r} is not compliant or non_compliant"
     return None

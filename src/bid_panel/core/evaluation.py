@@ -65,5 +65,6 @@ def robustness(
         found.items,
         found.quality_evaluators,
         results,
+        {e.id: e.name.split(" (")[0] for e in workspace.panel.evaluators},
     )
     return results, report

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bid_panel.core.tender import Criterion, CriterionKind, Tender
+
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 STOPWORDS = frozenset(
@@ -84,3 +86,14 @@ def check_restatement(justification: str, criterion_text: str, bid_text: str) ->
     copied_share = len(copied) / len(pairs) if pairs else 0.0
     flagged = bid_share < 0.2 and (criterion_share >= 0.6 or copied_share >= 0.4)
     return RestatementCheck(flagged, criterion_share, bid_share, copied_share)
+
+
+def criterion_text(tender: Tender, criterion: Criterion) -> str:
+    """The text a justification or moderation reason must not merely restate: the
+    criterion's title and guidance and, for a scored criterion, every label and descriptor
+    of its scale. Shared by the scoring session and the assessment summaries."""
+    parts = [criterion.title, criterion.guidance]
+    if criterion.kind is CriterionKind.SCORED:
+        scale = tender.scale_of(criterion)
+        parts.extend(f"{v.label} {v.descriptor}" for v in scale.values)
+    return "\n".join(parts)

@@ -84,7 +84,11 @@ class _RecordDumper(_Dumper):  # type: ignore[misc,valid-type]
 
 
 def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
-    style = "|" if "\n" in text else None
+    # Not for text ending in a blank line (or only line breaks): that needs a keep-chomped
+    # block ("|+"), after which the emitter ends the document with "...", and a record is
+    # events rendered one by one and joined: a "..." mid-file makes it unreadable.
+    block = "\n" in text and text.strip("\n") != "" and not text.endswith("\n\n")
+    style = "|" if block else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
 

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
 from bid_panel.core import clock
 from bid_panel.core.base import Sha256, Slug, Strict
-from bid_panel.core.checks import value_problem
+from bid_panel.core.checks import assigned_leaves, value_problem
 from bid_panel.core.consensus import ItemScores, Moderated, gather
 from bid_panel.core.errors import BidPanelError, Findings, InvalidFiles, RecordError
-from bid_panel.core.ledger import RecordFile, RecordFormat, RecordWriter
+from bid_panel.core.ledger import RecordFile, RecordFormat, RecordWriter, check_chain
 from bid_panel.core.panel import Panel, Role
 from bid_panel.core.sheet import Item, SheetState
-from bid_panel.core.tender import CriterionKind
+from bid_panel.core.tender import Criterion, CriterionKind, Tender
 from bid_panel.core.workspace import Workspace
 
 MODERATION_FORMAT = "bid-panel/moderation@1"
@@ -110,8 +112,14 @@ class ModerationState:
     current: dict[Item, Consensus] = field(default_factory=dict)
     history: dict[Item, list[Consensus]] = field(default_factory=dict)
     signed: Signed | None = None
+    events_since_signed: int = 0
+    """Entries appended after the last signature (a re-moderation after signing)."""
+    problems: list[str] = field(default_factory=list)
+    """Why the record cannot be trusted as read (a broken hash chain); empty when sound."""
 
     def apply(self, event: Withdrawal | Opened | Consensus | Signed) -> None:
+        if not isinstance(event, Signed) and self.signed is not None:
+            self.events_since_signed += 1
         if isinstance(event, Withdrawal):
             self.withdrawn[event.evaluator] = event
         elif isinstance(event, Opened):
@@ -122,6 +130,7 @@ class ModerationState:
             self.history.setdefault(key, []).append(event)
         else:
             self.signed = event
+            self.events_since_signed = 0
 
     def moderated(self) -> dict[Item, Moderated]:
         return {k: Moderated(c.value, c.reason) for k, c in self.current.items()}
@@ -151,7 +160,14 @@ def moderation_state(workspace: Workspace) -> ModerationState:
     record = read_moderation(workspace)
     if record is None:
         return ModerationState()
-    return replay_moderation(record.header, record.events)
+    state = replay_moderation(record.header, record.events)
+    state.problems = [
+        f"the moderation record's hash chain is broken ({p.message}: {p.meaning})"
+        for p in check_chain(record.header, record.events)
+    ]
+    if record.header.tender_sha256 != workspace.tender_sha256:
+        state.problems.append("the tender file changed after moderation began")
+    return state
 
 
 # --------------------------------------------------------------------------- readiness
@@ -229,7 +245,7 @@ class Gate:
 
 
 def gate(workspace: Workspace, state: ModerationState) -> Gate:
-    reasons = []
+    reasons = list(state.problems)
     ready = readiness(workspace, state)
     if ready.not_submitted:
         reasons.append(f"score sheets not yet submitted: {', '.join(ready.not_submitted)}")
@@ -243,7 +259,272 @@ def gate(workspace: Workspace, state: ModerationState) -> Gate:
             reasons.append(f"{len(flagged)} flagged item(s) not yet moderated")
         if unsettled:
             reasons.append(f"{len(unsettled)} item(s) neither moderated nor accepted")
+        reasons.extend(seal_changes(workspace, state))
     return Gate(reasons)
+
+
+def seal_changes(workspace: Workspace, state: ModerationState) -> list[str]:
+    """Sheets whose seal no longer matches the one moderation was opened on (a sheet
+    replaced or rewritten after moderation began): the consensus no longer binds to it."""
+    if state.opened is None:
+        return []
+    sheets = workspace.states()
+    out = []
+    for evaluator, seal in sorted(state.opened.sheet_seals.items()):
+        sheet = sheets.get(evaluator)
+        if sheet is None or sheet.seal != seal:
+            out.append(
+                f"the score sheet of {evaluator} changed after moderation opened "
+                "(its seal no longer matches the moderation record)"
+            )
+    return out
+
+
+def open_refusal(workspace: Workspace, state: ModerationState) -> str | None:
+    """Why moderation may not start now, or None when it may."""
+    if state.opened is not None:
+        return "moderation is already open"
+    ready = readiness(workspace, state)
+    if not ready.ready:
+        return (
+            "moderation can start only when every sheet is submitted or its evaluator "
+            f"withdrawn with a reason; still out: {', '.join(ready.not_submitted)}"
+        )
+    return None
+
+
+def withdrawal_problems(
+    workspace: Workspace, state: ModerationState, evaluator_id: str, reason: str
+) -> list[str]:
+    """Why this withdrawal cannot be recorded (empty when it can)."""
+    evaluator = workspace.panel.by_id.get(evaluator_id)
+    if evaluator is None or evaluator.role is Role.MODERATOR:
+        return [f"{evaluator_id!r} is not an evaluator on the panel"]
+    if state.opened is not None:
+        return ["moderation has started: evaluators can no longer be withdrawn"]
+    if evaluator_id in state.withdrawn:
+        return [f"{evaluator.name} is already withdrawn"]
+    minimum = workspace.tender.rules.justification_min_length
+    if len(reason.strip()) < minimum:
+        return [f"a withdrawal needs a reason of at least {minimum} characters"]
+    return []
+
+
+# --------------------------------------------------------------------------- items
+
+
+class ItemState(StrEnum):
+    """Where one item stands in moderation."""
+
+    TO_DISCUSS = "to discuss"
+    """Flagged (spread at or above the threshold, or split pass/fail) and not yet moderated."""
+    TO_MODERATE = "to moderate"
+    """Evaluators differ below the flag, or scores are missing: needs a consensus."""
+    TO_ACCEPT = "to accept"
+    """Every evaluator gave the same score: may be accepted as agreed."""
+    MODERATED = "moderated"
+    ACCEPTED = "accepted"
+
+    @property
+    def settled(self) -> bool:
+        return self in (ItemState.MODERATED, ItemState.ACCEPTED)
+
+
+def item_state(scores: ItemScores, consensus: Consensus | None) -> ItemState:
+    if consensus is not None:
+        if consensus.basis == "accepted_agreement":
+            return ItemState.ACCEPTED
+        return ItemState.MODERATED
+    if scores.flagged:
+        return ItemState.TO_DISCUSS
+    if scores.unanimous:
+        return ItemState.TO_ACCEPT
+    return ItemState.TO_MODERATE
+
+
+def consensus_values(tender: Tender, criterion: Criterion) -> list[Decimal | str]:
+    """The values a consensus may take: the scale's allowed values, or pass / fail."""
+    if criterion.kind is CriterionKind.SCORED:
+        return list(tender.scale_of(criterion).allowed)
+    if criterion.kind is CriterionKind.PASS_FAIL:
+        return ["pass", "fail"]
+    return []
+
+
+def value_label(tender: Tender, criterion: Criterion, value: Decimal | str) -> str:
+    """The scale's label of a value ("Good"), or the verdict in words."""
+    if isinstance(value, Decimal) and criterion.kind is CriterionKind.SCORED:
+        entry = tender.scale_of(criterion).entry(value)
+        return entry.label if entry else ""
+    return {"pass": "Pass", "fail": "Fail"}.get(str(value), str(value))
+
+
+def value_text(tender: Tender, criterion: Criterion, value: Decimal | str) -> str:
+    """A value as the panel reads it: "4 Good" on a scale, "Pass" or "Fail" on a gate."""
+    label = value_label(tender, criterion, value)
+    if isinstance(value, Decimal):
+        shown = format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        return f"{shown} {label}".strip()
+    return label
+
+
+def conflicted(workspace: Workspace, bidder: str) -> set[str]:
+    """Panel members who declared a conflict of interest with this bidder."""
+    return {eid for eid, s in workspace.states().items() if bidder in s.recused}
+
+
+def default_present(workspace: Workspace, state: ModerationState, item: Item) -> list[str]:
+    """Who is recorded as present for an item unless the moderator says otherwise: the
+    current consensus's attendance when re-moderating, else the meeting's attendance at
+    opening, less anyone who declared a conflict with the bidder (recused members take no
+    part in the discussion of that bid)."""
+    current = state.current.get(item)
+    if current is not None:
+        return list(current.present)
+    base = list(state.opened.present) if state.opened else []
+    out = [p for p in base if p not in conflicted(workspace, item[0])]
+    return out or base
+
+
+_COUNT_WORDS = {2: "Both evaluators", 3: "All three evaluators", 4: "All four evaluators"}
+
+
+def agreed_reason(workspace: Workspace, item: Item, scores: ItemScores) -> str:
+    """The recorded basis for accepting an item on which every evaluator agrees; it says
+    what the scores were, so the record explains itself without the sheets."""
+    criterion = workspace.tender.by_id[item[1]]
+    count = len(scores.values)
+    who = (
+        "The one evaluator assigned"
+        if count == 1
+        else _COUNT_WORDS.get(count, f"All {count} evaluators")
+    )
+    value = scores.values[0]
+    if isinstance(value, Decimal):
+        label = value_label(workspace.tender, criterion, value)
+        shown = format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        what = f"scored {shown}" + (f" ({label})" if label else "")
+    else:
+        what = f"found the bid {'passes' if value == 'pass' else 'fails'} the gate"
+    agreement = (
+        "With no difference between them"
+        if count > 1
+        else "With a single assessment and nothing to reconcile"
+    )
+    return (
+        f"{who} independently {what} on {criterion.title}. {agreement}, the panel accepted "
+        "the agreed score without further discussion; the evaluators' justifications record "
+        "the evidence from the tender."
+    )
+
+
+def consensus_problems(
+    workspace: Workspace,
+    state: ModerationState,
+    item: Item,
+    value: Decimal | str | None,
+    reason: str,
+    present: list[str],
+    basis: Literal["discussed", "accepted_agreement"] = "discussed",
+) -> list[str]:
+    """Why this consensus cannot be recorded (empty when it can). The screens ask this as
+    the moderator types; `ModerationSession.agree` refuses on the same answer."""
+    if state.opened is None:
+        return ["open moderation first (every sheet must be submitted)"]
+    tender = workspace.tender
+    criterion = tender.by_id.get(item[1])
+    scores = moderation_items(workspace, state).get(item)
+    if scores is None or criterion is None or criterion.kind is CriterionKind.PRICE:
+        return [f"{item} is not an item to moderate"]
+    problems = []
+    if value is None:
+        problems.append("choose the consensus score from the scale")
+    else:
+        problem = value_problem(tender, criterion, value)
+        if problem:
+            problems.append(
+                f"{problem}. A consensus is a value of the scale agreed by discussion, "
+                "never an average."
+            )
+    minimum = tender.rules.justification_min_length
+    if len(reason.strip()) < minimum:
+        problems.append(
+            f"a consensus needs a reason of at least {minimum} characters "
+            f"({len(reason.strip())} so far)"
+        )
+    current = state.current.get(item)
+    if current is not None and reason.strip() == current.reason.strip():
+        problems.append("a change needs its own reason: this is the reason already recorded")
+    if not present:
+        problems.append("record who was present when the consensus was agreed")
+    unknown = [p for p in present if p not in workspace.panel.by_id]
+    if unknown:
+        problems.append(f"not on the panel: {', '.join(unknown)}")
+    if basis == "accepted_agreement" and not (
+        scores.unanimous and value is not None and scores.values[0] == value
+    ):
+        problems.append("only an item where all evaluators agree can be accepted as is")
+    return problems
+
+
+def signature_status(state: ModerationState) -> str:
+    """The record's signature in words: not signed, signed, or changed since signing."""
+    if state.signed is None:
+        return "not signed"
+    at = f"{state.signed.at.astimezone(UTC):%d %b %Y %H:%M} UTC"
+    if state.events_since_signed:
+        return (
+            f"signed {at}, then changed ({state.events_since_signed} later entr"
+            f"{'y' if state.events_since_signed == 1 else 'ies'}): sign again"
+        )
+    return f"signed {at}"
+
+
+@dataclass(frozen=True)
+class MemberStatus:
+    """One panel member as the readiness view shows them."""
+
+    id: str
+    name: str
+    role: Role
+    status: Literal["submitted", "in progress", "not started", "withdrawn"]
+    detail: str
+
+
+def panel_status(workspace: Workspace, state: ModerationState) -> list[MemberStatus]:
+    """Every evaluator (not the moderator): submitted, in progress, not started or withdrawn,
+    with the detail a moderator waiting to start needs (when, how far, why)."""
+    sheets = workspace.states()
+    out = []
+    for evaluator in workspace.panel.evaluators:
+        if evaluator.role is Role.MODERATOR:
+            continue
+        sheet = sheets.get(evaluator.id)
+        if evaluator.id in state.withdrawn:
+            status, detail = "withdrawn", state.withdrawn[evaluator.id].reason
+        elif sheet is not None and sheet.submitted is not None:
+            at = sheet.submitted.at.astimezone(UTC)
+            status, detail = "submitted", f"sealed {at:%d %b %Y %H:%M} UTC"
+        elif sheet is None:
+            status, detail = "not started", "no score sheet yet"
+        else:
+            leaves = {c.id for c in assigned_leaves(workspace.tender, evaluator.criteria)}
+            bids = [b for b in workspace.bids if b not in sheet.recused]
+            total = len(leaves) * len(bids)
+            done = sum(
+                1
+                for (bidder, cid), entry in sheet.scores.items()
+                if entry.value is not None and cid in leaves and bidder in bids
+            )
+            undeclared = len(workspace.bids) - len(sheet.declarations)
+            status = "in progress"
+            detail = (
+                f"{undeclared} declaration(s) of interest still to make"
+                if undeclared
+                else f"{done} of {total} items scored, not submitted"
+            )
+        out.append(MemberStatus(evaluator.id, evaluator.name, evaluator.role, status, detail))
+    return out
 
 
 # --------------------------------------------------------------------------- writing
@@ -292,29 +573,59 @@ class ModerationSession:
             eid: s.seal for eid, s in active_states(self.workspace, self.state).items() if s.seal
         }
 
+    def allowed_values(self, item: Item) -> list[Decimal | str]:
+        return consensus_values(self.tender, self.tender.by_id[item[1]])
+
+    def history(self, item: Item) -> list[Consensus]:
+        """Every consensus recorded for the item, oldest first (a change supersedes)."""
+        return list(self.state.history.get(item, []))
+
+    def present_for(self, item: Item) -> list[str]:
+        return default_present(self.workspace, self.state, item)
+
+    def problems(
+        self,
+        item: Item,
+        value: Decimal | str | None,
+        reason: str,
+        present: list[str],
+        basis: Literal["discussed", "accepted_agreement"] = "discussed",
+    ) -> list[str]:
+        return consensus_problems(self.workspace, self.state, item, value, reason, present, basis)
+
+    def to_accept(self) -> dict[Item, ItemScores]:
+        """Unsettled items on which every evaluator agrees (what `accept_agreed` accepts)."""
+        return {
+            item: scores
+            for item, scores in self.items().items()
+            if item_state(scores, self.state.current.get(item)) is ItemState.TO_ACCEPT
+        }
+
+    def refresh_sheets(self) -> None:
+        """Re-read every evaluator's sheet from disk (others submit while the moderator
+        waits; a sheet changed after opening shows in the gate)."""
+        for evaluator in self.workspace.panel.evaluators:
+            if evaluator.role is not Role.MODERATOR:
+                self.workspace.reload_sheet(evaluator.id)
+
     # ------------------------------------------------------------------ actions
     def withdraw(self, evaluator_id: str, reason: str) -> Withdrawal:
-        evaluator = self.workspace.panel.by_id.get(evaluator_id)
-        if evaluator is None or evaluator.role is Role.MODERATOR:
-            raise ModerationRefused(f"{evaluator_id!r} is not an evaluator on the panel")
-        if self.state.opened is not None:
-            raise ModerationRefused("moderation has started: evaluators can no longer be withdrawn")
-        if len(reason.strip()) < self.tender.rules.justification_min_length:
-            raise ModerationRefused(
-                f"a withdrawal needs a reason of at least "
-                f"{self.tender.rules.justification_min_length} characters"
-            )
-        return self._append({"type": "withdrawal", "evaluator": evaluator_id, "reason": reason})
+        problems = withdrawal_problems(self.workspace, self.state, evaluator_id, reason)
+        if problems:
+            raise ModerationRefused("; ".join(problems))
+        return self._append(
+            {"type": "withdrawal", "evaluator": evaluator_id, "reason": reason.strip()}
+        )
 
     def open(self, present: list[str]) -> Opened:
-        if self.state.opened is not None:
-            raise ModerationRefused("moderation is already open")
-        ready = self.readiness()
-        if not ready.ready:
-            raise ModerationRefused(
-                "moderation can start only when every sheet is submitted or its evaluator "
-                f"withdrawn with a reason; still out: {', '.join(ready.not_submitted)}"
-            )
+        refusal = open_refusal(self.workspace, self.state)
+        if refusal:
+            raise ModerationRefused(refusal)
+        unknown = [p for p in present if p not in self.workspace.panel.by_id]
+        if unknown:
+            raise ModerationRefused(f"not on the panel: {', '.join(unknown)}")
+        if not present:
+            raise ModerationRefused("record who is present at the moderation meeting")
         return self._append({"type": "opened", "sheet_seals": self.seals(), "present": present})
 
     def agree(
@@ -325,31 +636,14 @@ class ModerationSession:
         present: list[str],
         basis: Literal["discussed", "accepted_agreement"] = "discussed",
     ) -> Consensus:
-        if self.state.opened is None:
-            raise ModerationRefused("open moderation first (every sheet must be submitted)")
-        items = self.items()
-        scores = items.get(item)
-        criterion = self.tender.by_id.get(item[1])
-        if scores is None or criterion is None or criterion.kind is CriterionKind.PRICE:
-            raise ModerationRefused(f"{item} is not an item to moderate")
-        problem = value_problem(self.tender, criterion, value)
-        if problem:
-            raise ModerationRefused(
-                f"{problem}. A consensus is a value of the scale agreed by discussion, "
-                "never an average."
-            )
-        if len(reason.strip()) < self.tender.rules.justification_min_length:
-            raise ModerationRefused(
-                f"a consensus needs a reason of at least "
-                f"{self.tender.rules.justification_min_length} characters"
-            )
-        if not present:
-            raise ModerationRefused("record who was present when the consensus was agreed")
-        unknown = [p for p in present if p not in self.workspace.panel.by_id]
-        if unknown:
-            raise ModerationRefused(f"not on the panel: {', '.join(unknown)}")
-        if basis == "accepted_agreement" and not (scores.unanimous and scores.values[0] == value):
-            raise ModerationRefused("only an item where all evaluators agree can be accepted as is")
+        """Record the consensus of one item (a later call for the same item supersedes)."""
+        problems = self.problems(item, value, reason, present, basis)
+        if problems:
+            raise ModerationRefused("; ".join(problems))
+        scores = self.items()[item]
+        if isinstance(value, Decimal):
+            # The scale's own spelling of the value: 4.0 is recorded as 4.
+            value = next(v for v in self.allowed_values(item) if v == value)
         before = self.state.current.get(item)
         seals = self.seals()
         return self._append(
@@ -368,19 +662,26 @@ class ModerationSession:
         )
 
     def accept_agreed(
-        self, present: list[str], reason_for: Callable[[Item, ItemScores], str]
+        self,
+        present: list[str] | None = None,
+        reason_for: Callable[[Item, ItemScores], str] | None = None,
     ) -> list[Consensus]:
-        """Accept every unmoderated, unflagged item on which all evaluators agree."""
+        """Accept every unmoderated, unflagged item on which all evaluators agree, each with
+        its own recorded reason (by default `agreed_reason`, which states the scores) and
+        attendance (by default `default_present`)."""
         out = []
-        for item, scores in self.items().items():
-            if item in self.state.current or scores.flagged or not scores.unanimous:
-                continue
+        for item, scores in self.to_accept().items():
+            reason = (
+                reason_for(item, scores)
+                if reason_for
+                else agreed_reason(self.workspace, item, scores)
+            )
             out.append(
                 self.agree(
                     item,
                     scores.values[0],
-                    reason_for(item, scores),
-                    present,
+                    reason,
+                    present if present is not None else self.present_for(item),
                     basis="accepted_agreement",
                 )
             )

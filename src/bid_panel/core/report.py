@@ -7,11 +7,20 @@ from decimal import Decimal
 from tabulate import tabulate
 
 from bid_panel.core.results import Results
+from bid_panel.core.robustness import Robustness, robustness_lines
 from bid_panel.core.scoring import display_text
 from bid_panel.core.tender import CriterionKind
 
+_ROBUSTNESS_HEADINGS = {
+    "warning": "Warnings:",
+    "winner": "The leading bid changes when:",
+    "order": "Other changes (the leading bid holds):",
+}
 
-def results_table(results: Results, fmt: str = "simple") -> str:
+
+def results_table(
+    results: Results, fmt: str = "simple", robustness: Robustness | None = None
+) -> str:
     tender = results.tender
     rounding = tender.rules.rounding
 
@@ -91,4 +100,24 @@ def results_table(results: Results, fmt: str = "simple") -> str:
     winner = results.winner
     if winner and results.margin is not None:
         lines += ["", f"Leading bid: {winner.name}, ahead by {shown(results.margin)} points"]
+    if robustness is not None:
+        lines += ["", *robustness_text(robustness)]
     return "\n".join(lines)
+
+
+def robustness_text(robustness: Robustness) -> list[str]:
+    """The robustness findings as plain lines, grouped, most serious first."""
+    out: list[str] = []
+    heading = None
+    for kind, text in robustness_lines(robustness):
+        if kind == "headline":
+            out.append(f"Robustness: {text[0].lower()}{text[1:]}.")
+            continue
+        if kind == "steady":
+            out.append(f"  {text}.")
+            continue
+        if kind != heading:
+            heading = kind
+            out.append(f"  {_ROBUSTNESS_HEADINGS[kind]}")
+        out.append(f"    - {text}")
+    return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from bid_panel.core.bid import Bid
 from bid_panel.core.consensus import ItemScores, Outcome, Source, lower_median
@@ -72,15 +72,22 @@ def _order(results: Results) -> list[str]:
 def compare(base: Results, other: Results, names: Mapping[str, str]) -> list[str]:
     """What changed between two rankings: the winner, then any pair whose order reverses."""
     flips = []
+    said: tuple[str | None, str | None] = (None, None)
     if (base.winner and base.winner.bidder) != (other.winner and other.winner.bidder):
         before = names.get(base.winner.bidder, "?") if base.winner else "no single winner"
         after = names.get(other.winner.bidder, "?") if other.winner else "no single winner"
         flips.append(f"winner changes from {before} to {after}")
+        said = (
+            base.winner.bidder if base.winner else None,
+            other.winner.bidder if other.winner else None,
+        )
     base_order = _order(base)
     other_order = _order(other)
     common = [b for b in base_order if b in other_order]
     for i, first in enumerate(common):
         for second in common[i + 1 :]:
+            if (first, second) == said:
+                continue  # already said: the new winner now ranks above the old one
             if other_order.index(first) > other_order.index(second):
                 flips.append(f"{names[second]} now ranks above {names[first]}")
     excluded_now = {b.bidder for b in other.bids if b.excluded} - {
@@ -149,9 +156,11 @@ def assess(
     items: Mapping[Item, ItemScores],
     evaluators: list[str],
     baseline: Results,
+    evaluator_names: Mapping[str, str] | None = None,
 ) -> Robustness:
     """Run every check against `baseline` (the results from `outcomes`)."""
     names = _names(baseline)
+    who = evaluator_names or {}
     report = Robustness(baseline.winner.bidder if baseline.winner else None)
 
     # 1. leave one evaluator out, on the independent-score basis
@@ -163,8 +172,8 @@ def assess(
         report.scenarios.append(
             Scenario(
                 "leave_one_evaluator_out",
-                f"independent scores without {evaluator} "
-                "(against all evaluators' independent scores)",
+                f"{who.get(evaluator, evaluator)} left out (independent scores only, "
+                "against all evaluators' independent scores)",
                 without.winner.bidder if without.winner else None,
                 compare(independent, without, names),
             )
@@ -202,7 +211,7 @@ def assess(
         report.scenarios.append(
             Scenario(
                 "remove_bid",
-                f"without the bid of {names[removed]}",
+                f"Without the bid of {names[removed]}",
                 other.winner.bidder if other.winner else None,
                 compare(baseline, other, names),
             )
@@ -222,3 +231,64 @@ def assess(
                 f"near tie: the winning margin {margin:.4f} is under 1% of the winner's total"
             )
     return report
+
+
+# --------------------------------------------------------------------------- reporting
+
+CHECK_TITLES = {
+    "leave_one_evaluator_out": "one evaluator left out",
+    "weight": "a weight moved by 5 points",
+    "remove_bid": "another bid removed",
+}
+
+LineKind = Literal["headline", "warning", "winner", "order", "steady"]
+
+
+def robustness_lines(report: Robustness) -> list[tuple[LineKind, str]]:
+    """The findings in words, most serious first, for the CLI table and the results screen:
+    a headline, near-tie warnings, every scenario where the winner changes (and what else
+    flips), every scenario where only the order below the winner changes, then a count of
+    the scenarios where nothing changes."""
+    total = len(report.scenarios)
+    flips = report.winner_flips
+    if report.baseline_winner is None:
+        headline = f"No single leading bid; {total} scenario(s) checked"
+    elif flips:
+        headline = f"The leading bid changes in {len(flips)} of {total} scenarios"
+    else:
+        headline = f"The leading bid holds in all {total} scenarios"
+    lines: list[tuple[LineKind, str]] = [("headline", headline)]
+    lines.extend(("warning", w) for w in report.warnings)
+    for scenario in flips:
+        lines.append(("winner", f"{scenario.label}: {'; '.join(scenario.flips)}"))
+    for scenario in report.scenarios:
+        if scenario.flips and not scenario.winner_changes:
+            lines.append(("order", f"{scenario.label}: {'; '.join(scenario.flips)}"))
+    steady = [s for s in report.scenarios if not s.flips]
+    if steady:
+        counts = dict.fromkeys(CHECK_TITLES, 0)
+        for scenario in steady:
+            counts[scenario.check] = counts.get(scenario.check, 0) + 1
+        parts = [f"{CHECK_TITLES.get(k, k)} {n}" for k, n in counts.items() if n]
+        lines.append(("steady", f"No change in {len(steady)} scenario(s): {', '.join(parts)}"))
+    return lines
+
+
+def robustness_json(report: Robustness) -> dict[str, Any]:
+    """The `robustness` key of `bid-panel results --format json` (documented in README)."""
+    return {
+        "robust": report.robust,
+        "baseline_winner": report.baseline_winner,
+        "winner_flips": len(report.winner_flips),
+        "warnings": list(report.warnings),
+        "scenarios": [
+            {
+                "check": s.check,
+                "label": s.label,
+                "winner": s.winner,
+                "winner_changes": s.winner_changes,
+                "flips": list(s.flips),
+            }
+            for s in report.scenarios
+        ],
+    }

@@ -22,6 +22,7 @@ from bid_panel.core.errors import BidPanelError
 from bid_panel.core.moderation import ModerationSession
 from bid_panel.core.panel import Role
 from bid_panel.core.session import ScoringSession
+from bid_panel.core.signing import is_sample_key, sample_key, signer
 from bid_panel.core.workspace import BIDS_DIR, PANEL_FILE, TENDER_FILE, load_workspace
 from bid_panel.core.yamlio import read_yaml_file
 
@@ -94,6 +95,14 @@ def _value(raw: Any) -> Decimal | str:
     return raw if isinstance(raw, str) else Decimal(str(raw))
 
 
+def _sample_signer(evaluator_id: str, public_key: str | None) -> tuple[Any, str | None]:
+    """The sample's PUBLIC, sample-only key when the panel lists it (see core.signing);
+    Ed25519 signatures are deterministic, so the sample records stay reproducible."""
+    if not is_sample_key(evaluator_id, public_key):
+        return None, None
+    return signer(sample_key(evaluator_id)), public_key
+
+
 def write_sample_scores(target: Path, files: SampleFiles) -> None:
     workspace = load_workspace(target)
     _, scores = read_yaml_file(files.scores)
@@ -114,7 +123,8 @@ def write_sample_scores(target: Path, files: SampleFiles) -> None:
                             _value(entry["value"]),
                             entry["justification"].strip(),
                         )
-                session.submit()
+                sign, public_key = _sample_signer(evaluator.id, evaluator.public_key)
+                session.submit(sign=sign, public_key=public_key)
     moderator = workspace.panel.of_role(Role.MODERATOR)[0]
     meeting = moderation["meeting"]
     present = list(meeting["present"])
@@ -138,4 +148,4 @@ def write_sample_scores(target: Path, files: SampleFiles) -> None:
                 present,
                 basis="accepted_agreement" if agreed else "discussed",
             )
-        session.sign(None, None)
+        session.sign(*_sample_signer(moderator.id, moderator.public_key))

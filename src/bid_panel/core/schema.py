@@ -56,4 +56,10 @@ def write_schemas(folder: Path) -> list[Path]:
         text = json.dumps(schema_of(model, name), indent=2, ensure_ascii=False) + "\n"
         atomic_write_text(path, text)
         written.append(path)
+    # The export format is not a pydantic model: its schema ships as a file in the package.
+    from bid_panel.core.exports.json_export import export_schema
+
+    path = folder / "export.schema.json"
+    atomic_write_text(path, json.dumps(export_schema(), indent=2, ensure_ascii=False) + "\n")
+    written.append(path)
     return written

@@ -62,6 +62,18 @@ def price_fractions(
     `prices` are the compliant bids' prices. Undefined cases raise PriceError with the
     reason instead of dividing by zero.
     """
+    with localcontext(ENGINE_CONTEXT):
+        return {b: n / d for b, (n, d) in _price_ratios(formula, prices, ceiling).items()}
+
+
+def _price_ratios(
+    formula: PriceFormula,
+    prices: Mapping[str, Decimal],
+    ceiling: Decimal | None = None,
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """Each bid's fraction as (numerator, denominator), so that callers divide once, last:
+    W x Pmin / P is exact whenever the true result is (30 x 0.1 / 0.3 is 10, whereas
+    30 x (0.1 / 0.3) is 9.99...9, which rounding `down` would show as 9.99)."""
     if not prices:
         return {}
     for bidder, price in prices.items():
@@ -71,14 +83,15 @@ def price_fractions(
                 "zero or negative price. Correct the price or exclude the bid as non-compliant."
             )
     lowest = min(prices.values())
-    out: dict[str, Decimal] = {}
+    out: dict[str, tuple[Decimal, Decimal]] = {}
     with localcontext(ENGINE_CONTEXT):
         if formula is PriceFormula.RELATIVE_TO_LOWEST:
             for bidder, price in prices.items():
-                out[bidder] = lowest / price
+                out[bidder] = (lowest, price)
         elif formula is PriceFormula.PERCENTAGE_OF_LEADING:
             for bidder, price in prices.items():
-                out[bidder] = max(ZERO, ONE - (price - lowest) / lowest)
+                # 1 - (P - Pmin) / Pmin, floored at 0, is (2 Pmin - P) / Pmin.
+                out[bidder] = (max(ZERO, 2 * lowest - price), lowest)
         elif formula is PriceFormula.PRO_RATA_TO_CEILING:
             if ceiling is None:
                 raise PriceError("the pro_rata_to_ceiling formula needs a ceiling price")
@@ -88,7 +101,7 @@ def price_fractions(
                     "(C - P) / (C - Pmin) is undefined. Check the ceiling published in the tender."
                 )
             for bidder, price in prices.items():
-                out[bidder] = max(ZERO, (ceiling - price) / (ceiling - lowest))
+                out[bidder] = (max(ZERO, ceiling - price), ceiling - lowest)
         else:  # pragma: no cover - the enum is closed
             raise PriceError(f"unknown price formula {formula}")
     return out
@@ -100,9 +113,10 @@ def price_points(
     weight: Decimal,
     ceiling: Decimal | None = None,
 ) -> dict[str, Decimal]:
-    """Price score in points: fraction x weight."""
+    """Price score in points: weight x numerator / denominator (one division, last)."""
     with localcontext(ENGINE_CONTEXT):
-        return {b: f * weight for b, f in price_fractions(formula, prices, ceiling).items()}
+        ratios = _price_ratios(formula, prices, ceiling)
+        return {b: weight * n / d for b, (n, d) in ratios.items()}
 
 
 _MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}

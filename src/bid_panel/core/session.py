@@ -18,7 +18,7 @@ from bid_panel.core import clock
 from bid_panel.core.bid import Bid, PriceEnvelope
 from bid_panel.core.checks import assigned_leaves, value_problem
 from bid_panel.core.errors import BidPanelError, RecordError
-from bid_panel.core.justification import RestatementCheck, check_restatement
+from bid_panel.core.justification import RestatementCheck, check_restatement, criterion_text
 from bid_panel.core.ledger import RecordWriter
 from bid_panel.core.panel import Evaluator, Role
 from bid_panel.core.scoring import PriceError, effective_weights, price_points
@@ -119,6 +119,11 @@ class ScoringSession:
         return self._writer.path
 
     @property
+    def events(self) -> list[Declaration | ScoreSet | Submitted]:
+        """The sheet's events so far (read-only use)."""
+        return self._writer.events
+
+    @property
     def bidders(self) -> list[str]:
         return list(self.workspace.bids)
 
@@ -198,11 +203,7 @@ class ScoringSession:
 
     def criterion_text(self, criterion: Criterion) -> str:
         """The text a justification must not merely restate: title, guidance, descriptors."""
-        parts = [criterion.title, criterion.guidance]
-        if criterion.kind is CriterionKind.SCORED:
-            scale = self.tender.scale_of(criterion)
-            parts.extend(f"{v.label} {v.descriptor}" for v in scale.values)
-        return "\n".join(parts)
+        return criterion_text(self.tender, criterion)
 
     def restatement(self, item: Item, justification: str | None = None) -> RestatementCheck:
         entry = self.entry(item)

@@ -12,6 +12,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from bid_panel.core.errors import BidPanelError
+from bid_panel.core.moderation import ModerationSession
+from bid_panel.core.panel import Role
 from bid_panel.core.sample import init_workspace
 from bid_panel.core.session import ScoringSession
 from bid_panel.core.workspace import Workspace, load_workspace
@@ -55,17 +57,25 @@ class BidPanelApp(App[int]):
         evaluator: str | None = None,
         *,
         is_sample: bool = False,
+        mode: str = "score",
     ) -> None:
         super().__init__()
         self.workspace = workspace
         self.initial_evaluator = evaluator
         self.is_sample = is_sample
+        self.mode = mode
+        """"score" (a panel member) or "moderate" (the procurement lead)."""
         self.session: ScoringSession | None = None
+        self.moderation: ModerationSession | None = None
+        """The moderator's session: holds the moderation record's lock until quit."""
         self.sub_title = f"{workspace.tender.reference} · {workspace.root}"
 
     def on_mount(self) -> None:
         from bid_panel.tui.screens.welcome import WelcomeScreen
 
+        if self.mode == "moderate":
+            self._mount_moderation()
+            return
         self.push_screen(WelcomeScreen())
         if self.initial_evaluator:
             self.start_session(self.initial_evaluator)
@@ -97,6 +107,39 @@ class BidPanelApp(App[int]):
         if self.session is not None:
             self.session.close()
             self.session = None
+        if self.moderation is not None:
+            self.moderation.close()
+            self.moderation = None
+
+    # ------------------------------------------------------------------ moderator flow
+    def _mount_moderation(self) -> None:
+        """--as MODERATOR, else the panel's only moderator, else a pick list."""
+        from bid_panel.tui.screens.moderator_pick import ModeratorPickScreen
+
+        moderators = [e.id for e in self.workspace.panel.of_role(Role.MODERATOR)]
+        chosen = self.initial_evaluator or (moderators[0] if len(moderators) == 1 else None)
+        self.push_screen(ModeratorPickScreen())
+        if chosen:
+            self.start_moderation(chosen)
+
+    def start_moderation(self, moderator_id: str) -> bool:
+        """Open the moderation record (locks it) and go to readiness, or to the matrix when
+        moderation is already open."""
+        from bid_panel.tui.screens.readiness import ReadinessScreen
+
+        try:
+            session = ModerationSession(self.workspace, moderator_id)
+        except BidPanelError as exc:
+            self.notify(str(exc), title="Cannot open moderation", severity="error", timeout=10)
+            return False
+        self.close_session()
+        self.moderation = session
+        self.sub_title = f"{self.workspace.tender.reference} · {session.moderator.name} · moderator"
+        readiness = ReadinessScreen(session)
+        self.push_screen(readiness)
+        if session.state.opened is not None:
+            readiness.action_matrix()
+        return True
 
     def action_help(self) -> None:
         from bid_panel.tui.screens.help import HelpScreen
@@ -143,14 +186,22 @@ class BidPanelApp(App[int]):
         self.close_session()
 
 
-def create_app(workspace: Path | None = None, evaluator: str | None = None) -> BidPanelApp:
-    """Build the app for a workspace (the user's sample workspace when None)."""
+def create_app(
+    workspace: Path | None = None, evaluator: str | None = None, mode: str = "score"
+) -> BidPanelApp:
+    """Build the app for a workspace (the user's sample workspace when None).
+
+    mode "audit": the auditor's read-only view (opens even a workspace that fails checks)."""
+    if mode == "audit" and workspace is not None:
+        from bid_panel.tui.screens.audit import audit_app
+
+        return audit_app(workspace)
     is_sample = workspace is None
     root = sample_workspace() if workspace is None else workspace
-    return BidPanelApp(load_workspace(root), evaluator, is_sample=is_sample)
+    return BidPanelApp(load_workspace(root), evaluator, is_sample=is_sample, mode=mode)
 
 
-def run_app(workspace: Path | None, evaluator: str | None) -> int:
-    app = create_app(workspace, evaluator)
+def run_app(workspace: Path | None, evaluator: str | None, mode: str = "score") -> int:
+    app = create_app(workspace, evaluator, mode)
     result = app.run()
     return int(result or 0)

@@ -24,3 +24,13 @@ def number(value: Decimal | str | None) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value == value.to_integral() else str(value)
     return value.replace("_", "-")
+
+
+def clipped(text: str) -> Text:
+    """A one-line DataTable cell exactly as typed, cut with an ellipsis when too long."""
+    return Text(text, end="", no_wrap=True, overflow="ellipsis")
+
+
+def short_name(name: str) -> str:
+    """A panel member's name without the role in brackets: "Amara Okafor (Head of ...)"."""
+    return name.split(" (")[0]

@@ -20,7 +20,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Markdown, Static, TextArea
 
-from bid_panel.core import clock
 from bid_panel.core.errors import BidPanelError
 from bid_panel.core.scoring import display_text, effective_weights
 from bid_panel.core.session import ItemStatus, ScoringSession
@@ -244,7 +243,7 @@ class ScoringScreen(Screen[None]):
         length = len(self.query_one("#justification", TextArea).text.strip())
         minimum = self.session.tender.rules.justification_min_length
         parts = [
-            ("Unsaved changes…" if self._dirty else f"Saved {clock.now():%H:%M:%S}"),
+            ("Unsaved changes…" if self._dirty else self._saved_text()),
             progress,
             f"{length}/{minimum} characters",
         ]
@@ -256,6 +255,11 @@ class ScoringScreen(Screen[None]):
                 css = "unsaved"
         status.update(plain(" · ".join(parts)))
         status.set_classes(css)
+
+    def _saved_text(self) -> str:
+        """When the sheet was last written (the time of its newest event, in UTC)."""
+        events = self.session.events
+        return f"Saved {events[-1].at:%H:%M:%S} UTC" if events else "Nothing saved yet"
 
     # ------------------------------------------------------------------ events
     @on(WorkList.ItemHighlighted)
@@ -378,13 +382,19 @@ class ScoringScreen(Screen[None]):
         )
 
     def _do_submit(self) -> None:
+        from bid_panel.core.signing import submission_signer
+
+        evaluator = self.session.evaluator
         try:
-            self.session.submit()
+            # Signed with the member's key when the panel lists one (refused if it is missing).
+            sign, public_key = submission_signer(evaluator.id, evaluator.public_key)
+            self.session.submit(sign=sign, public_key=public_key)
         except BidPanelError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            self.notify(str(exc), title="Not submitted", severity="error", timeout=10)
             return
         self.query_one("#justification", TextArea).read_only = True
-        self.notify("Your sheet is submitted and sealed.", title="Submitted")
+        signed = "sealed and signed" if sign else "sealed"
+        self.notify(f"Your sheet is submitted and {signed}.", title="Submitted")
         self.refresh_bindings()
         self._update_status()
 

@@ -1,0 +1,148 @@
+"""Exports for the procurement lead: spreadsheets, the evaluation report, the JSON record,
+assessment summaries for bidders and an OCDS release package. Pure core: no Textual.
+
+One entry point, `export(workspace, formats, out_dir)`, used by `bid-panel export` and by
+the results screen (from a worker, with a `progress` callback). Every requested format is
+rendered in memory first; if any is refused (provisional results, an explanation to fix)
+nothing at all is written. Each file is then written atomically: an existing file of the
+same name is replaced whole or not at all.
+
+- csv (csv_export): STEM-results.csv, -contributions, -scores, -exclusions, -method,
+  -criteria and -scales.csv, one table each (STEM: the tender reference, file-safe);
+- xlsx (xlsx_export): STEM-evaluation.xlsx, the same tables, one sheet each;
+- md (md_report): STEM-evaluation-report.md;
+- json (json_export): STEM-evaluation.json (schema: schemas/export.schema.json);
+- ocds (ocds): STEM-ocds-release-package.json;
+- summaries (summaries): STEM-summary-BIDDER.md and .html, one pair per bidder.
+
+None of these files is for quality evaluators: they all contain price information.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+from bid_panel.core.atomic import atomic_write
+from bid_panel.core.errors import BidPanelError, Finding
+from bid_panel.core.exports import (
+    csv_export,
+    json_export,
+    md_report,
+    ocds,
+    summaries,
+    xlsx_export,
+)
+from bid_panel.core.exports.data import NOTICE, ExportData, ExportRefused, collect
+from bid_panel.core.workspace import Workspace
+
+FORMATS: tuple[str, ...] = ("csv", "xlsx", "md", "json", "ocds", "summaries")
+
+Progress = Callable[[int, int, str], None]
+"""progress(done, total, message): `done` of `total` steps finished; called from the thread
+that runs `export` (a Textual worker posts it to the screen)."""
+
+__all__ = [
+    "FORMATS",
+    "NOTICE",
+    "ExportData",
+    "ExportRefused",
+    "Progress",
+    "collect",
+    "export",
+    "render",
+]
+
+
+def _renderers(ocid_prefix: str) -> dict[str, Callable[[ExportData], dict[str, bytes]]]:
+    return {
+        "csv": csv_export.render,
+        "xlsx": xlsx_export.render,
+        "md": md_report.render,
+        "json": json_export.render,
+        "ocds": lambda data: ocds.render(data, ocid_prefix),
+        "summaries": summaries.render,
+    }
+
+
+def _check_formats(formats: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(formats))
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown:
+        raise BidPanelError(
+            f"unknown export format(s): {', '.join(unknown)}; choose from {', '.join(FORMATS)}"
+        )
+    if not chosen:
+        raise BidPanelError(f"choose at least one export format: {', '.join(FORMATS)}")
+    return chosen
+
+
+def render(
+    data: ExportData,
+    formats: Iterable[str] = FORMATS,
+    *,
+    ocid_prefix: str = ocds.DEFAULT_OCID_PREFIX,
+    progress: Progress | None = None,
+    total_steps: int | None = None,
+) -> dict[str, bytes]:
+    """Every file of the chosen formats, by file name, in memory. Raises ExportRefused
+    listing every problem of every refused format (the others are not returned either)."""
+    chosen = _check_formats(formats)
+    renderers = _renderers(ocid_prefix)
+    total = total_steps or len(chosen)
+    files: dict[str, bytes] = {}
+    refused: list[tuple[str, ExportRefused]] = []
+    for step, name in enumerate(chosen, start=1):
+        try:
+            files.update(renderers[name](data))
+        except ExportRefused as exc:
+            refused.append((name, exc))
+        if progress is not None:
+            progress(step, total, f"prepared {name}")
+    if refused:
+        findings: list[Finding] = list(dict.fromkeys(f for _, exc in refused for f in exc.findings))
+        if len(refused) == 1:
+            raise ExportRefused(str(refused[0][1]).split("\n")[0], findings)
+        raise ExportRefused(
+            "export refused, nothing was written: "
+            + "; ".join(f"{name} ({str(exc).splitlines()[0]})" for name, exc in refused),
+            findings,
+        )
+    return files
+
+
+def export(
+    workspace: Workspace,
+    formats: Iterable[str],
+    out_dir: Path,
+    generated_at: datetime | None = None,
+    progress: Progress | None = None,
+    *,
+    ocid_prefix: str = ocds.DEFAULT_OCID_PREFIX,
+) -> list[Path]:
+    """Write the chosen formats into `out_dir` (created if needed); returns the paths written.
+
+    `generated_at` (default: `bid_panel.core.clock.now()`) is the only thing that differs
+    between two exports of the same workspace. Raises ExportRefused, writing nothing, when
+    any chosen format cannot be produced as things stand.
+    """
+    chosen = _check_formats(formats)
+    data = collect(workspace, generated_at)
+    files = render(
+        data, chosen, ocid_prefix=ocid_prefix, progress=progress, total_steps=len(chosen) + 1
+    )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BidPanelError(f"{out_dir} exists and is not a folder; choose another --out")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BidPanelError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
+    written = []
+    for name in sorted(files):
+        path = out_dir / name
+        atomic_write(path, files[name])
+        written.append(path)
+    if progress is not None:
+        progress(len(chosen) + 1, len(chosen) + 1, f"wrote {len(written)} file(s) to {out_dir}")
+    return written

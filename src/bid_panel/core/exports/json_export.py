@@ -1,0 +1,170 @@
+"""The whole evaluation as one JSON document, format `bid-panel/export@1`.
+
+Published schema: `schemas/export.schema.json` (the same file ships in the package as
+`bid_panel/core/exports/schemas/export.schema.json`). Every number is an exact decimal
+string, as in `bid-panel/results@1`, which this document embeds unchanged as `results`.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+from bid_panel.core.checks import assigned_leaves
+from bid_panel.core.exports.data import NOTICE, ExportData, plain
+from bid_panel.core.moderation import Consensus
+from bid_panel.core.results import results_json
+from bid_panel.core.robustness import robustness_json
+
+EXPORT_FORMAT = "bid-panel/export@1"
+
+
+def _num(value: Decimal | None) -> str | None:
+    return None if value is None else plain(value)
+
+
+def _value(value: Decimal | str | None) -> str | None:
+    return plain(value) if isinstance(value, Decimal) else value
+
+
+def _consensus(entry: Consensus) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(),
+        "value": _value(entry.value),
+        "basis": entry.basis,
+        "reason": entry.reason,
+        "present": list(entry.present),
+        "individual": {k: _value(v) for k, v in sorted(entry.individual.items())},
+        "supersedes": entry.supersedes,
+    }
+
+
+def export_json(data: ExportData) -> dict[str, Any]:
+    tender = data.tender
+    rules = tender.rules
+    state = data.state
+    assigned = {e.id: {c.id for c in assigned_leaves(tender, e.criteria)} for e in data.evaluators}
+    scores = []
+    for bid in data.results.bids:
+        for leaf in tender.leaves:
+            item = (bid.bidder, leaf.id)
+            found = data.items.get(item)
+            result = bid.items[leaf.id]
+            individual: dict[str, str | None] = {}
+            for evaluator in data.evaluators:
+                if leaf.id not in assigned[evaluator.id] or found is None:
+                    continue
+                if evaluator.id not in found.assigned:
+                    individual[evaluator.id] = "recused"
+                else:
+                    entry = found.scores.get(evaluator.id)
+                    individual[evaluator.id] = _value(entry.value) if entry else None
+            consensus = data.consensus(item)
+            scores.append(
+                {
+                    "bidder": bid.bidder,
+                    "criterion": leaf.id,
+                    "individual": individual,
+                    "spread": _num(found.spread) if found else None,
+                    "flagged": bool(found and found.flagged),
+                    "value": _value(result.value),
+                    "source": str(result.source),
+                    "basis": consensus.basis if consensus else None,
+                    "reason": result.reason or None,
+                    "points": _num(result.points),
+                    "contribution": _num(result.contribution),
+                    "history": [_consensus(c) for c in data.history(item)],
+                }
+            )
+    return {
+        "format": EXPORT_FORMAT,
+        "generated_at": data.generated_text,
+        "notice": NOTICE,
+        "tender": {
+            "reference": tender.reference,
+            "title": tender.title,
+            "authority": tender.authority,
+            "sha256": data.workspace.tender_sha256,
+            "contract_term_months": tender.contract_term_months,
+            "currency": tender.currency,
+            "evaluation_method": tender.evaluation_method,
+        },
+        "method": {
+            "rules": {
+                "rounding": {
+                    "decimal_places": rules.rounding.decimal_places,
+                    "mode": rules.rounding.mode,
+                },
+                "tie_break": list(rules.tie_break),
+                "spread_threshold_percent": plain(rules.spread_threshold_percent),
+                "justification_min_length": rules.justification_min_length,
+                "share_winner_scores": rules.share_winner_scores,
+            },
+            "criteria": [
+                {
+                    "number": data.numbers[c.id],
+                    "id": c.id,
+                    "title": c.title,
+                    "kind": str(c.kind),
+                    "parent": tender.parents[c.id],
+                    "weight": _num(c.weight),
+                    "points": _num(data.results.points[c.id]),
+                    "scale": c.scale,
+                    "minimum_score": _num(c.minimum_score),
+                    "failing_disqualifies": c.failing_disqualifies,
+                    "formula": c.formula.value if c.formula else None,
+                    "formula_text": c.formula.text if c.formula else None,
+                    "ceiling_price": _num(c.ceiling_price),
+                    "guidance": c.guidance,
+                }
+                for c in tender.walk()
+            ],
+            "scales": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "values": [
+                        {"value": plain(v.value), "label": v.label, "descriptor": v.descriptor}
+                        for v in s.values
+                    ],
+                }
+                for s in tender.scales
+            ],
+        },
+        "panel": [
+            {
+                "id": e.id,
+                "name": e.name,
+                "role": str(e.role),
+                "criteria": list(e.criteria),
+                "withdrawn": state.withdrawn[e.id].reason if e.id in state.withdrawn else None,
+            }
+            for e in data.workspace.panel.evaluators
+        ],
+        "results": results_json(data.results, data.workspace.tender_sha256),
+        "scores": scores,
+        "moderation": {
+            "opened_at": state.opened.at.isoformat() if state.opened else None,
+            "present": list(state.opened.present) if state.opened else [],
+            "signed_at": state.signed.at.isoformat() if state.signed else None,
+            "entries_since_signed": state.events_since_signed,
+        },
+        "robustness": robustness_json(data.robustness),
+    }
+
+
+def dumps(document: Any) -> bytes:
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def export_schema() -> dict[str, Any]:
+    """The published JSON Schema of `bid-panel/export@1`."""
+    text = resources.files(__package__).joinpath("schemas/export.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def render(data: ExportData) -> dict[str, bytes]:
+    return {f"{data.stem}-evaluation.json": dumps(export_json(data))}

@@ -1,0 +1,313 @@
+"""Dialog: moderate one item (a bid on one criterion).
+
+The individual scores and justifications side by side; the consensus picked from the scale's
+allowed values only (never typed, so never an average); a required reason; who was present;
+and the item's history when it was moderated before. Returns a `ConsensusDraft`, or None
+when cancelled; the screen records it through `ModerationSession.agree`. Whether the draft
+may be recorded is the core's answer (`ModerationSession.problems`), shown as it changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC
+from decimal import Decimal
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Footer, OptionList, SelectionList, Static, TextArea
+from textual.widgets.option_list import Option
+from textual.widgets.selection_list import Selection
+
+from bid_panel.core.moderation import (
+    Consensus,
+    ModerationSession,
+    conflicted,
+    item_state,
+    value_text,
+)
+from bid_panel.core.sheet import Item
+from bid_panel.core.tender import CriterionKind
+from bid_panel.tui.dialogs.confirm import ConfirmDialog
+from bid_panel.tui.text import number, plain, short_name
+from bid_panel.tui.widgets.scale_picker import key_for
+
+_DIGITS = "0123456789"
+
+
+@dataclass(frozen=True)
+class ConsensusDraft:
+    value: Decimal | str
+    reason: str
+    present: list[str]
+
+
+class ModerateItemDialog(ModalScreen[ConsensusDraft | None]):
+    CSS_PATH: ClassVar = ["dialogs.tcss", "moderate_item.tcss"]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "record", "Record consensus"),
+        Binding("escape", "cancel", "Cancel / leave text"),
+        *[
+            Binding(d, f"pick_key('{d}')", "Consensus", show=d == "0", key_display="0-9")
+            for d in _DIGITS
+        ],
+    ]
+
+    def __init__(self, session: ModerationSession, item: Item) -> None:
+        super().__init__()
+        self.session = session
+        self.item = item
+        self.criterion = session.tender.by_id[item[1]]
+        self.scores = session.items()[item]
+        self.current: Consensus | None = session.state.current.get(item)
+        self.values = session.allowed_values(item)
+        # Re-moderating starts from the recorded value; a first consensus starts from none,
+        # so the dialog never suggests a value (least of all a middle one).
+        self.value: Decimal | str | None = self.current.value if self.current else None
+        keys: dict[str, list[Decimal | str]] = {}
+        for value in self.values:
+            keys.setdefault(key_for(value), []).append(value)
+        self.keys = {k: v[0] for k, v in keys.items() if len(v) == 1}
+        self.attempted = False
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        session = self.session
+        bid = session.workspace.bids[self.item[0]]
+        panel = session.workspace.panel.by_id
+        with Vertical(id="moderate-dialog"):
+            yield Static(plain(f"{bid.bidder.name} — {self.criterion.title}"), id="moderate-title")
+            yield Static(self._meta(), id="moderate-meta")
+            with Horizontal(id="individual"):
+                for evaluator in self.scores.assigned:
+                    entry = self.scores.scores.get(evaluator)
+                    column = VerticalScroll(classes="individual")
+                    column.border_title = short_name(panel[evaluator].name)
+                    with column:
+                        if entry is None or entry.value is None:
+                            yield Static("No score.", classes="muted")
+                        else:
+                            yield Static(
+                                Content.assemble(
+                                    (
+                                        value_text(session.tender, self.criterion, entry.value),
+                                        "bold",
+                                    ),
+                                    "\n",
+                                    Content(entry.justification.strip()),
+                                )
+                            )
+            with Horizontal(id="decision"):
+                with Vertical(id="values-pane"):
+                    yield OptionList(id="consensus-values")
+                    yield Static("", id="value-descriptor")
+                with Vertical(id="reason-pane"):
+                    yield TextArea(id="consensus-reason", soft_wrap=True)
+                yield SelectionList[str](*self._members(), id="consensus-present")
+            history = session.history(self.item)
+            if history:
+                with VerticalScroll(id="history"):
+                    for entry in history:
+                        yield Static(self._history_line(entry, entry is history[-1]))
+            yield Static("", id="moderate-problems")
+        yield Footer()
+
+    def _meta(self) -> Content:
+        tender = self.session.tender
+        parts = []
+        if self.criterion.kind is CriterionKind.SCORED:
+            parts.append(f"{tender.scale_of(self.criterion).name} scale")
+        else:
+            parts.append("pass/fail gate")
+        spread = self.scores.spread
+        state = item_state(self.scores, self.current)
+        if self.scores.flagged:
+            threshold = number(tender.rules.spread_threshold_percent)
+            parts.append(
+                f"⚑ flagged: spread {number(spread)} (threshold {threshold}% of the scale)"
+                if spread is not None
+                else "⚑ flagged: evaluators disagree on the gate"
+            )
+        elif spread is not None:
+            parts.append(f"spread {number(spread)}")
+        parts.append(str(state))
+        away = sorted(conflicted(self.session.workspace, self.item[0]))
+        if away:
+            names = ", ".join(short_name(self.session.workspace.panel.by_id[e].name) for e in away)
+            parts.append(f"declared a conflict with this bidder, took no part: {names}")
+        return plain(" · ".join(parts))
+
+    def _members(self) -> list[Selection[str]]:
+        workspace = self.session.workspace
+        present = set(self.session.present_for(self.item))
+        away = conflicted(workspace, self.item[0])
+        out = []
+        for member in workspace.panel.evaluators:
+            label = short_name(member.name) + (
+                " (conflict)" if member.id in away else f" ({member.role})"
+            )
+            out.append(Selection(plain(label), member.id, member.id in present))
+        return out
+
+    def _history_line(self, entry: Consensus, latest: bool) -> Content:
+        names = ", ".join(
+            short_name(self.session.workspace.panel.by_id[p].name)
+            for p in entry.present
+            if p in self.session.workspace.panel.by_id
+        )
+        basis = "accepted as agreed" if entry.basis == "accepted_agreement" else "discussed"
+        head = (
+            f"#{entry.seq} · {entry.at.astimezone(UTC):%d %b %Y %H:%M} UTC · "
+            f"{value_text(self.session.tender, self.criterion, entry.value)} · {basis} · "
+            f"present: {names}" + (" · current" if latest else " · superseded")
+        )
+        return Content.assemble((head, "bold" if latest else "dim"), "\n", Content(entry.reason))
+
+    def on_mount(self) -> None:
+        self.query_one("#individual").border_title = "Individual scores"
+        values = self.query_one("#consensus-values", OptionList)
+        values.border_title = "Consensus"
+        self.query_one("#consensus-reason", TextArea).border_title = (
+            f"Reason (at least {self.session.tender.rules.justification_min_length} characters; "
+            "refer to the tender)"
+        )
+        self.query_one("#consensus-present", SelectionList).border_title = "Present"
+        if self.session.history(self.item):
+            self.query_one("#history").border_title = "History of this item"
+        self._fill_values()
+        values.focus()
+        self._check()
+
+    def _fill_values(self) -> None:
+        values = self.query_one("#consensus-values", OptionList)
+        given: dict[Decimal | str, list[str]] = {}
+        panel = self.session.workspace.panel.by_id
+        for evaluator, entry in self.scores.scores.items():
+            if entry.value is not None:
+                given.setdefault(entry.value, []).append(short_name(panel[evaluator].name))
+        highlighted = values.highlighted
+        options = []
+        for value in self.values:
+            chosen = value == self.value
+            who = given.get(value, [])
+            options.append(
+                Option(
+                    Content.assemble(
+                        ("● " if chosen else "  ", "bold $accent"),
+                        (
+                            value_text(self.session.tender, self.criterion, value),
+                            "bold $accent" if chosen else "bold",
+                        ),
+                        (f"  ◆{len(who)}" if who else "", "$text-muted"),
+                    )
+                )
+            )
+        values.clear_options()
+        values.add_options(options)
+        if highlighted is not None:
+            values.highlighted = highlighted
+        elif self.value in self.values:
+            values.highlighted = self.values.index(self.value)
+
+    # ------------------------------------------------------------------ state
+    def _present(self) -> list[str]:
+        chosen = set(self.query_one("#consensus-present", SelectionList).selected)
+        return [e.id for e in self.session.workspace.panel.evaluators if e.id in chosen]
+
+    def _reason(self) -> str:
+        return self.query_one("#consensus-reason", TextArea).text
+
+    def _check(self) -> list[str]:
+        problems = self.session.problems(self.item, self.value, self._reason(), self._present())
+        status = self.query_one("#moderate-problems", Static)
+        if problems:
+            status.update(plain("To record: " + "; ".join(problems)))
+        else:
+            status.update("Ready: ctrl+s records the consensus.")
+        status.set_class(bool(problems) and self.attempted, "error")
+        status.set_class(not problems, "saved")
+        return problems
+
+    def _choose(self, value: Decimal | str) -> None:
+        self.value = value
+        self._fill_values()
+        self._check()
+
+    @on(OptionList.OptionSelected, "#consensus-values")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._choose(self.values[event.option_index])
+        self.query_one("#consensus-reason", TextArea).focus()
+
+    @on(OptionList.OptionHighlighted, "#consensus-values")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        value = self.values[event.option_index]
+        descriptor = ""
+        if self.criterion.kind is CriterionKind.SCORED:
+            entry = self.session.tender.scale_of(self.criterion).entry(value)  # type: ignore[arg-type]
+            descriptor = entry.descriptor.strip() if entry else ""
+        given = [
+            short_name(self.session.workspace.panel.by_id[e].name)
+            for e, s in self.scores.scores.items()
+            if s.value == value
+        ]
+        if given:
+            descriptor += ("\n" if descriptor else "") + "Scored by " + ", ".join(given)
+        self.query_one("#value-descriptor", Static).update(plain(descriptor))
+
+    @on(TextArea.Changed, "#consensus-reason")
+    @on(SelectionList.SelectedChanged, "#consensus-present")
+    def _changed(self) -> None:
+        self._check()
+
+    # ------------------------------------------------------------------ actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pick_key" and parameters:
+            return True if parameters[0] in self.keys else None
+        return True
+
+    def action_pick_key(self, key: str) -> None:
+        value = self.keys.get(key)
+        if value is None:
+            allowed = " / ".join(number(v) for v in self.values)
+            self.notify(f"{key} is not on this scale. Allowed: {allowed}", severity="warning")
+            return
+        self._choose(value)
+        self.query_one("#consensus-values", OptionList).highlighted = self.values.index(value)
+
+    def action_record(self) -> None:
+        self.attempted = True
+        problems = self._check()
+        if problems or self.value is None:
+            self.notify("; ".join(problems), title="Not recorded yet", severity="warning")
+            return
+        self.dismiss(ConsensusDraft(self.value, self._reason().strip(), self._present()))
+
+    def action_cancel(self) -> None:
+        editor = self.query_one("#consensus-reason", TextArea)
+        if self.focused is editor:
+            self.query_one("#consensus-values", OptionList).focus()
+            return
+        if not editor.text.strip():
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Discard this consensus?",
+                "The reason you typed has not been recorded.",
+                [],
+                "Discard",
+            ),
+            answered,
+        )

@@ -1,0 +1,239 @@
+"""Consolidated results: totals, contributions, exclusions, ranking, margin, chart, robustness.
+
+Everything shown is computed by the core (`bid_panel.core.evaluation.robustness`) from the
+sheets and the moderation record as they stand; the gate bar says whether the results are
+final or provisional, and why.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, Decimal
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from bid_panel.core.evaluation import robustness
+from bid_panel.core.moderation import ModerationState, gate, moderation_state, signature_status
+from bid_panel.core.results import Results
+from bid_panel.core.robustness import Robustness, robustness_lines
+from bid_panel.core.scoring import display_text
+from bid_panel.core.tender import CriterionKind
+from bid_panel.core.workspace import Workspace
+from bid_panel.tui.text import clipped, number, plain
+from bid_panel.tui.widgets.gate_bar import GateBar
+from bid_panel.tui.widgets.stacked_chart import Bar, ChartData, Series, StackedChart
+
+_ROBUSTNESS_STYLE = {
+    "headline": "bold",
+    "warning": "bold $warning",
+    "winner": "$warning",
+    "order": "",
+    "steady": "$text-muted",
+}
+_ROBUSTNESS_PREFIX = {
+    "headline": "",
+    "warning": "⚠ ",
+    "winner": "✗ ",
+    "order": "• ",
+    "steady": "✓ ",
+}
+
+
+def _unrounded(value: Decimal) -> str:
+    """Enough digits to see what rounding hid: six places, and … when there are more."""
+    short = value.quantize(Decimal("0.000001"), rounding=ROUND_DOWN)
+    return f"{short}…" if short != value else str(value)
+
+
+class ResultsScreen(Screen[None]):
+    CSS_PATH = "results.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,b", "back", "Back"),
+    ]
+
+    def __init__(self, workspace: Workspace, state: ModerationState | None = None) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.state = state if state is not None else moderation_state(workspace)
+        self.results, self.report = robustness(workspace, self.state)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield GateBar(id="gate")
+        with VerticalScroll(id="results-body"):
+            yield Static("", id="headline")
+            yield DataTable(id="ranking", cursor_type="none", zebra_stripes=True)
+            yield DataTable(id="contributions", cursor_type="none", zebra_stripes=True)
+            yield StackedChart(id="chart")
+            yield Static("", id="decisions")
+            yield Static("", id="robustness")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        results = self.results
+        self.query_one(GateBar).show(gate(self.workspace, self.state), signature_status(self.state))
+        self.query_one("#headline", Static).update(self._headline(results))
+        self._fill_ranking(results)
+        self._fill_contributions(results)
+        chart = self.query_one(StackedChart)
+        chart.border_title = "Totals stacked by criterion (points of 100)"
+        chart.set_data(self._chart(results))
+        decisions = self.query_one("#decisions", Static)
+        decisions.border_title = "Exclusions, notes and tie-breaks"
+        decisions.update(self._decisions(results))
+        robust = self.query_one("#robustness", Static)
+        robust.border_title = "Robustness: would the result survive a reasonable doubt?"
+        robust.update(self._robustness(self.report))
+        # The page scrolls as one; tab reaches a table to scroll it sideways when narrow.
+        self.query_one("#results-body", VerticalScroll).focus()
+
+    # ------------------------------------------------------------------ content
+    def _shown(self, value: Decimal | None) -> str:
+        if value is None:
+            return "-"
+        return display_text(value, self.workspace.tender.rules.rounding)
+
+    def _headline(self, results: Results) -> Content:
+        status = "Final results" if results.final else "PROVISIONAL results (not for award)"
+        winner = results.winner
+        if winner is None:
+            lead = "no single leading bid" if results.ranked else "no bid is ranked"
+        else:
+            margin = results.margin
+            lead = f"leading bid {winner.name}" + (
+                f", ahead by {self._shown(margin)} points" if margin is not None else ""
+            )
+        return Content.assemble((status, "bold"), " · ", Content(lead))
+
+    def _fill_ranking(self, results: Results) -> None:
+        tender = self.workspace.tender
+        quality = sum(
+            (results.points[c.id] for c in tender.leaves if c.kind is not CriterionKind.PRICE),
+            Decimal(0),
+        )
+        price = sum((results.points[c.id] for c in tender.price_criteria), Decimal(0))
+        table = self.query_one("#ranking", DataTable)
+        table.border_title = "Ranking"
+        table.add_column("Rank", key="rank")
+        table.add_column("Bidder", key="bidder", width=22 if self._narrow else 34)
+        table.add_column("Type", key="type")
+        table.add_column(f"Quality /{self._shown(quality)}", key="quality")
+        table.add_column(f"Price /{self._shown(price)}", key="price")
+        table.add_column("Overall /100", key="overall")
+        table.add_column("Status", key="status")
+        for bid in results.bids:
+            status = "excluded" if bid.excluded else ("tied" if self._tied(bid.rank) else "")
+            table.add_row(
+                str(bid.rank) if bid.rank is not None else "–",
+                clipped(bid.name),
+                bid.organisation_type,
+                Text(self._shown(bid.quality_total), justify="right"),
+                Text("-" if bid.excluded else self._shown(bid.price_total), justify="right"),
+                Text("-" if bid.excluded else self._shown(bid.overall), justify="right"),
+                status,
+                key=bid.bidder,
+            )
+
+    @property
+    def _narrow(self) -> bool:
+        return self.app.size.width < 110
+
+    def _tied(self, rank: int | None) -> bool:
+        return rank is not None and sum(b.rank == rank for b in self.results.ranked) > 1
+
+    def _fill_contributions(self, results: Results) -> None:
+        """Criteria down, bids across (in rank order): every criterion's contribution."""
+        tender = self.workspace.tender
+        table = self.query_one("#contributions", DataTable)
+        table.border_title = "Contribution of each criterion (points; * provisional)"
+        table.add_column("Criterion", key="criterion", width=28 if self._narrow else 42)
+        for bid in results.bids:
+            table.add_column(clipped(bid.name), key=bid.bidder, width=11)
+        for leaf in tender.leaves:
+            gate_only = leaf.kind is CriterionKind.PASS_FAIL
+            head = (
+                leaf.title if gate_only else f"{leaf.title} /{self._shown(results.points[leaf.id])}"
+            )
+            row: list[object] = [clipped(head)]
+            for bid in results.bids:
+                item = bid.items[leaf.id]
+                mark = "*" if item.source == "provisional" else ""
+                shown = number(item.value) if gate_only else self._shown(item.contribution)
+                row.append(Text(shown + mark, justify="right"))
+            table.add_row(*row, key=leaf.id)
+        totals = (
+            ("Quality", lambda b: self._shown(b.quality_total)),
+            ("Price", lambda b: "-" if b.excluded else self._shown(b.price_total)),
+            ("Overall", lambda b: "-" if b.excluded else self._shown(b.overall)),
+        )
+        for label, value in totals:
+            table.add_row(
+                Text(label, style="bold"),
+                *[Text(value(b), style="bold", justify="right") for b in results.bids],
+                key=f"total-{label.lower()}",
+            )
+
+    def _chart(self, results: Results) -> ChartData:
+        tender = self.workspace.tender
+        leaves = [c for c in tender.leaves if c.kind is not CriterionKind.PASS_FAIL]
+        bars = []
+        for bid in results.bids:
+            values = {
+                leaf.id: bid.items[leaf.id].contribution or Decimal(0)
+                for leaf in leaves
+                if leaf.kind is not CriterionKind.PRICE or not bid.excluded
+            }
+            if bid.excluded:
+                bars.append(Bar(bid.name, values, self._shown(bid.quality_total), "excluded"))
+            else:
+                rank = f"#{bid.rank}" if bid.rank is not None else ""
+                bars.append(Bar(bid.name, values, self._shown(bid.overall), rank))
+        return ChartData([Series(c.id, c.title) for c in leaves], bars, Decimal(100))
+
+    def _decisions(self, results: Results) -> Content:
+        lines: list[Content] = []
+        for bid in results.bids:
+            for exclusion in bid.exclusions:
+                lines.append(
+                    Content.assemble(
+                        ("Excluded ", "bold $error"), Content(f"{bid.name}: {exclusion.reason}")
+                    )
+                )
+        for bid in results.bids:
+            for note in bid.notes:
+                lines.append(Content.assemble(("Note ", "bold"), Content(f"{bid.name}: {note}")))
+        for tie in results.tie_breaks:
+            lines.append(Content.assemble(("Tie-break ", "bold"), Content(tie)))
+        winner = results.winner
+        if winner is not None and results.margin is not None:
+            runner = results.ranked[1]
+            lines.append(
+                Content.assemble(
+                    ("Winning margin ", "bold"),
+                    Content(
+                        f"{winner.name} {self._shown(winner.overall)} against "
+                        f"{runner.name} {self._shown(runner.overall)}: "
+                        f"{self._shown(results.margin)} points "
+                        f"(before rounding {_unrounded(results.margin)})"
+                    ),
+                )
+            )
+        if not results.final:
+            for reason in results.provisional_reasons:
+                lines.append(Content.assemble(("Provisional ", "bold $warning"), Content(reason)))
+        return Content("\n").join(lines) if lines else plain("No exclusions, notes or ties.")
+
+    def _robustness(self, report: Robustness) -> Content:
+        return Content("\n").join(
+            Content.assemble((_ROBUSTNESS_PREFIX[kind] + text, _ROBUSTNESS_STYLE[kind]))
+            for kind, text in robustness_lines(report)
+        )
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
