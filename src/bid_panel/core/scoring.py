@@ -45,11 +45,11 @@ def effective_weights(tender: Tender) -> dict[str, Decimal]:
 
 
 def scored_contribution(value: Decimal, scale: Scale, points: Decimal) -> Decimal:
-    """score / scale maximum x points (exact)."""
+    """score / scale maximum x points."""
     if value not in scale.allowed:
         raise ValueError(f"{value} is not an allowed value of scale {scale.id}")
     with localcontext(ENGINE_CONTEXT):
-        return value / scale.maximum * points
+        return value * points / scale.maximum  # divide last: exact whenever it can be
 
 
 def price_fractions(
