@@ -52,7 +52,8 @@ def rename_bidder(root: Path, bidder: str, new_name: str) -> Workspace:
 
 
 def _yaml(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return '"' + escaped + '"'
 
 
 def panel_identities(workspace: Workspace) -> list[str]:

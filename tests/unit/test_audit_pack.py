@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -72,8 +73,6 @@ def test_pack_is_deterministic(ws: Path, tmp_path: Path) -> None:
 def test_pack_of_a_tampered_workspace_carries_the_failed_report(
     ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    import shutil
-
     copy = tmp_path / "ws"
     shutil.copytree(ws, copy)
     sheet = copy / "sheets" / "amara-okafor.yaml"
@@ -88,8 +87,6 @@ def test_pack_of_a_tampered_workspace_carries_the_failed_report(
 
 
 def test_pack_inside_the_workspace_does_not_pack_itself(ws: Path, tmp_path: Path) -> None:
-    import shutil
-
     copy = tmp_path / "ws"
     shutil.copytree(ws, copy)
     out = copy / "exports" / "audit.zip"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +15,15 @@ from openpyxl import load_workbook
 
 from bid_panel.cli import main
 from bid_panel.core.errors import BidPanelError
-from bid_panel.core.exports import FORMATS, NOTICE, ExportRefused, export, md_report
+from bid_panel.core.exports import (
+    FORMATS,
+    NOTICE,
+    ExportRefused,
+    collect,
+    export,
+    md_report,
+    problems,
+)
 from bid_panel.core.exports.data import ExportData
 from bid_panel.core.justification import criterion_text
 from bid_panel.core.sample import init_workspace
@@ -194,3 +204,29 @@ def test_criterion_text_is_shared_by_scoring_and_summaries(workspace: Workspace)
     session = object.__new__(ScoringSession)
     session.tender = workspace.tender
     assert session.criterion_text(criterion) == expected
+
+
+def test_problems_says_in_advance_what_would_be_refused(data: ExportData, tmp_path: Path) -> None:
+    assert problems(data) == []
+    provisional = collect(load_workspace(init_workspace(tmp_path / "ws")), GENERATED_AT)
+    assert problems(provisional, ["csv", "xlsx", "md", "json"]) == []
+    found = problems(provisional, ["ocds", "summaries"])
+    assert len(found) == 3 and all("provisional" in f.message for f in found)
+
+
+def test_the_export_command_loads_no_textual(workspace: Workspace, tmp_path: Path) -> None:
+    """Run in a fresh interpreter (pytest plugins have imported Textual in this one)."""
+    args = ["export", str(workspace.root), "--out", str(tmp_path / "out"), "--format", "md"]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom bid_panel.cli import main\n"
+            f"code = main({args!r})\nprint('textual' in sys.modules, code, file=sys.stderr)\n",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.stderr.strip().splitlines()[-1] == "False 0", proc.stderr

@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from bid_panel.core.errors import BidPanelError
 from bid_panel.core.exports import ExportRefused, ocds
 from bid_panel.core.exports.data import ExportData, collect
 from bid_panel.core.sample import init_workspace
@@ -144,3 +145,9 @@ def test_refused_while_results_are_provisional(tmp_path: Path) -> None:
         ocds.render(collect(workspace, GENERATED_AT))
     assert "provisional" in str(caught.value)
     assert caught.value.findings
+
+
+@pytest.mark.parametrize("prefix", ["", "ocds 1", "ocds/../x", "-ocds"])
+def test_a_bad_ocid_prefix_is_refused(data: ExportData, prefix: str) -> None:
+    with pytest.raises(BidPanelError, match="not an ocid prefix"):
+        ocds.render(data, prefix)

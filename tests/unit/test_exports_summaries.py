@@ -268,3 +268,17 @@ def test_a_refusal_writes_nothing_at_all(
     with pytest.raises(ExportRefused):
         export(load_workspace(root), ["csv", "md", "summaries"], out, GENERATED_AT)
     assert not out.exists()
+
+
+def test_a_name_with_line_breaks_cannot_inject_markdown_structure(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    root = sample_copy(tmp_path_factory, tmp_path / "ws")
+    workspace = rename_bidder(root, "kinfield-childrens-trust", "Kinfield\n# Injected\n- item")
+    out = summaries.render(collect(workspace, GENERATED_AT))
+    for name, raw in out.items():
+        if name.endswith(".md"):
+            text = raw.decode("utf-8")
+            assert "\n# Injected" not in text and "\n- item" not in text, name
+    markdown = out[f"{STEM}-summary-kinfield-childrens-trust.md"].decode("utf-8")
+    assert markdown.startswith("# Assessment summary: Kinfield # Injected - item\n")

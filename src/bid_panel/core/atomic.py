@@ -19,7 +19,7 @@ from pathlib import Path
 from bid_panel.core.errors import BidPanelError, SheetLocked
 
 
-def _explain(exc: OSError, path: Path) -> BidPanelError:
+def explain_os_error(exc: OSError, path: Path) -> BidPanelError:
     if exc.errno == errno.ENOSPC:
         why = "the disk is full"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -53,7 +53,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         tmp_name = None
         _fsync_dir(folder)
     except OSError as exc:
-        raise _explain(exc, path) from None
+        raise explain_os_error(exc, path) from None
     finally:
         if tmp_name is not None:
             with contextlib.suppress(OSError):
@@ -91,9 +91,10 @@ class FileLock:
 
     def acquire(self) -> None:
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            # O_NOFOLLOW: a lock file planted as a link must not make us truncate its target.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
-            raise _explain(exc, self.path) from None
+            raise explain_os_error(exc, self.path) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -25,7 +25,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from bid_panel.core import clock
-from bid_panel.core.atomic import FileLock, atomic_write_text
+from bid_panel.core.atomic import FileLock, atomic_write_text, explain_os_error
 from bid_panel.core.errors import Finding, Findings, RecordError
 from bid_panel.core.yamlio import (
     MAX_RECORD_BYTES,
@@ -261,7 +261,10 @@ class RecordFormat(Generic[H, E]):
         except ValidationError as exc:
             ok = False
             findings.extend(
-                _prefixed(validation_findings(exc, self.header_model, name, locator), "header")
+                _prefixed(
+                    validation_findings(exc, self.header_model, name, _Within(locator, "header")),
+                    "header",
+                )
             )
         raw_events = data.get("events") or []
         try:
@@ -276,14 +279,31 @@ class RecordFormat(Generic[H, E]):
     # ---------------------------------------------------------------- writing
     def create(self, path: Path, header: H) -> None:
         """Write a new, empty record; refuses to overwrite one that exists."""
-        if path.exists():
-            raise RecordError(f"{path} already exists; records are never overwritten")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise explain_os_error(exc, path) from None
         with FileLock(path):
+            # Checked under the lock: two windows starting the same sheet at once must not
+            # both create it (the second would replace the first's record).
+            if path.exists():
+                raise RecordError(f"{path} already exists; records are never overwritten")
             atomic_write_text(path, RecordFile(path, header, []).render())
 
     def open_writer(self, path: Path) -> RecordWriter[H, E]:
         return RecordWriter(self, path)
+
+
+class _Within(Locator):
+    """Positions of locations inside one key of the document (the record's header)."""
+
+    def __init__(self, outer: Locator, key: str) -> None:
+        super().__init__(outer.text)
+        self.outer = outer
+        self.key = key
+
+    def position(self, loc: Sequence[int | str], *, key: bool = False) -> tuple[int, int]:
+        return self.outer.position((self.key, *loc), key=key)
 
 
 def _prefixed(findings: list[Finding], prefix: str) -> list[Finding]:

@@ -105,7 +105,10 @@ class Criterion(Strict):
         description="Whether failing (pass_fail) or missing the minimum score excludes the bid",
     )
     formula: PriceFormula | None = Field(default=None, description="Price formula (price only)")
-    ceiling_price: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = Field(
+    ceiling_price: (
+        Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=20, decimal_places=4)]
+        | None
+    ) = Field(
         default=None, description="Ceiling price C for pro_rata_to_ceiling"
     )
     children: list[Criterion] = Field(default_factory=list)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,20 +97,22 @@ def load_workspace(root: Path) -> Workspace:
         raise BidPanelError(
             f"{root} is not a workspace folder; create one with `bid-panel init {root}`"
         )
-    tender_doc = load_model(root / TENDER_FILE, Tender, findings)
+    inside = _inside(root, findings)
+    tender_path, panel_path = root / TENDER_FILE, root / PANEL_FILE
+    tender_doc = load_model(tender_path, Tender, findings) if inside(tender_path) else None
     tender = tender_doc.model if tender_doc else None
     if tender_doc:
         findings.extend(check_tender(tender_doc))
-    panel_doc = load_model(root / PANEL_FILE, Panel, findings)
+    panel_doc = load_model(panel_path, Panel, findings) if inside(panel_path) else None
     if panel_doc:
         findings.extend(check_panel(panel_doc, tender))
-    bid_docs = _load_bids(root / BIDS_DIR, tender, findings)
+    bid_docs = _load_bids(root / BIDS_DIR, tender, findings, inside)
     tender_sha = file_sha256(root / TENDER_FILE) if tender_doc else ""
     sheets: dict[str, RecordFile[Any, Any]] = {}
     sheets_dir = root / SHEETS_DIR
     if sheets_dir.is_dir():
         for path in sorted(sheets_dir.glob("*.yaml")):
-            record = SHEET.read(path, findings)
+            record = SHEET.read(path, findings) if inside(path) else None
             if record is None:
                 continue
             if tender and panel_doc:
@@ -156,7 +159,35 @@ def load_workspace(root: Path) -> Workspace:
     )
 
 
-def _load_bids(folder: Path, tender: Tender | None, findings: Findings) -> list[Loaded[Bid]]:
+def _inside(root: Path, findings: Findings) -> Callable[[Path], bool]:
+    """A check that a file of the workspace is in it: a link to a file elsewhere (a bid
+    linked to ../../somewhere, a sheet linked out of the folder) is refused, so that
+    everything the panel relies on is in the folder that is kept as the record."""
+    base = root.resolve()
+
+    def check(path: Path) -> bool:
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):
+            return True  # a link loop: reading it reports the problem
+        if target.is_relative_to(base):
+            return True
+        findings.error(
+            str(path),
+            f"is a link to {target}, outside the workspace {root}",
+            "copy the file into the workspace: every file of a tender must be in its folder",
+        )
+        return False
+
+    return check
+
+
+def _load_bids(
+    folder: Path,
+    tender: Tender | None,
+    findings: Findings,
+    inside: Callable[[Path], bool] = lambda _: True,
+) -> list[Loaded[Bid]]:
     if not folder.is_dir():
         findings.error(
             str(folder),
@@ -166,6 +197,8 @@ def _load_bids(folder: Path, tender: Tender | None, findings: Findings) -> list[
         return []
     docs = []
     for path in sorted(folder.glob("*.yaml")):
+        if not inside(path):
+            continue
         doc = load_model(path, Bid, findings)
         if doc:
             findings.extend(check_bid(doc, tender))
@@ -222,12 +255,17 @@ def _validate_loose(paths: list[Path]) -> Findings:
         except YamlProblem as problem:
             findings.add(problem.finding(str(path)))
             continue
-        kind = KIND_BY_FORMAT.get(str(data.get("format")))
+        declared = data.get("format")
+        if declared is None and isinstance(data.get("header"), dict):
+            declared = data["header"].get("format")  # records carry it in their header
+        kind = KIND_BY_FORMAT.get(str(declared))
         if kind is None:
             line, column = 1, 1
             findings.error(
                 str(path),
-                f"unknown file kind: `format: {data.get('format')}`",
+                f"unknown file kind: `format: {declared}`"
+                if declared is not None
+                else "no `format:` key, so the kind of file is unknown",
                 "the first key says what the file is: format: bid-panel/tender@1, "
                 "bid-panel/panel@1, bid-panel/bid@1 or bid-panel/score-sheet@1",
                 line,

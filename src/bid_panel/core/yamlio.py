@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import difflib
+import stat
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -68,7 +69,22 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
                 line,
                 column,
             )
-        return super().construct_object(node, deep=deep)
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            # PyYAML's own constructors fail with plain Python errors on values that look
+            # like a date, a number or a boolean but are not one (`2026-02-30`, an integer
+            # of 5,000 digits, `!!bool maybe`): say where, instead of crashing.
+            line, column = _pos(node.start_mark)
+            value = node.value if isinstance(node, yaml.ScalarNode) else node.tag
+            kind = node.tag.rsplit(":", 1)[-1]
+            why = f" ({_short(exc)})" if type(exc) is ValueError else ""
+            raise YamlProblem(
+                f"{_short(value)!r} is not a valid {_TAG_WORDS.get(kind, kind)}{why}",
+                "correct the value, or put it in quotes if it is meant as text",
+                line,
+                column,
+            ) from None
 
     def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode):
@@ -120,7 +136,48 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
         return value
 
 
+    def construct_yaml_int(self, node: yaml.Node) -> int:
+        try:
+            value = super().construct_yaml_int(node)
+        except ValueError:  # beyond Python's 4,300-digit limit for decimal text
+            if len(str(node.value)) < 1000:
+                raise
+            value = 1 << 129
+        if abs(value).bit_length() > 128:  # beyond any count, term or price (0x... has no cap)
+            line, column = _pos(node.start_mark)
+            raise YamlProblem(
+                f"{_short(node.value)!r} is far too large a number",
+                "write an ordinary number such as 12.5",
+                line,
+                column,
+            )
+        return value
+
+    def refuse_tag(self, node: yaml.Node) -> Any:
+        # Standard YAML 1.1 tags that build sets, ordered pairs and bytes: nothing in a
+        # tender, panel, bid or record is one, and pydantic would quietly coerce them.
+        line, column = _pos(node.start_mark)
+        raise YamlProblem(
+            f"the YAML tag !!{node.tag.rsplit(':', 1)[-1]} is not allowed",
+            "custom YAML tags (!!python/..., !tag) are not allowed; remove the tag and "
+            "write a plain list, mapping or text",
+            line,
+            column,
+        )
+
+
+_TAG_WORDS = {"int": "whole number", "timestamp": "date and time", "bool": "true/false"}
+
+
+def _short(text: object, limit: int = 60) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 StrictLoader.add_constructor("tag:yaml.org,2002:float", StrictLoader.construct_yaml_float)
+StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
+for _tag in ("set", "omap", "pairs", "binary"):
+    StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", StrictLoader.refuse_tag)
 
 
 def _decode(data: bytes, *, limit: int) -> str:
@@ -182,6 +239,15 @@ def parse_yaml_text(text: str) -> dict[str, Any]:
         elif "\\t" in str(problem) or "tab" in str(problem) or _char_at(text, line, column) == "\t":
             hint = "YAML does not allow tab characters for indentation; use spaces"
         raise YamlProblem(f"YAML syntax: {problem}", hint, line, column) from None
+    except yaml.reader.ReaderError as exc:  # a control character (terminal escapes, ...)
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+        raise YamlProblem(
+            f"character {exc.character:#06x} is not allowed in YAML ({exc.reason})",
+            "remove the control character; YAML text must be printable",
+            line,
+            column,
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"YAML syntax: {exc}", "check the file is valid YAML") from None
     except RecursionError:
@@ -202,19 +268,27 @@ def parse_yaml_text(text: str) -> dict[str, Any]:
 def read_yaml_file(path: Path, *, limit: int = MAX_HAND_EDITED_BYTES) -> tuple[str, dict[str, Any]]:
     """Read and parse `path`; return (text, data). Raises `YamlProblem`."""
     try:
-        size = path.stat().st_size
-        if size > limit:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
+            # A FIFO or a device (/dev/zero) would block or never end.
+            raise YamlProblem("is not a regular file", "give the path of a .yaml file")
+        if info.st_size > limit:
             raise YamlProblem(
-                f"file is {size:,} bytes, larger than the {limit:,} byte limit",
+                f"file is {info.st_size:,} bytes, larger than the {limit:,} byte limit",
                 "check this is the right file",
             )
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)  # a file still growing cannot exceed the limit
     except FileNotFoundError:
         raise YamlProblem("file not found", "check the path") from None
     except IsADirectoryError:
         raise YamlProblem("is a folder, not a file", "give the path of a .yaml file") from None
     except PermissionError:
         raise YamlProblem("permission denied", "check the file's permissions") from None
+    except OSError as exc:  # a link loop, a name too long, an I/O error...
+        raise YamlProblem(
+            f"cannot read the file: {exc.strerror or exc}", "check the path and the disk"
+        ) from None
     text = _decode(data, limit=limit)
     return text, parse_yaml_text(text)
 
@@ -349,7 +423,7 @@ def validation_findings(
             allowed = _field_names(owner) if owner else []
             close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             message = f"unknown key {loc[-1]!r} at {where}"
-            hint = f"did you mean {close[0]!r}?" if close else "remove it"
+            hint = f"did you mean {close[0]!r}?" if close else "remove it."
             if allowed:
                 hint += f" Allowed keys here: {', '.join(allowed)}"
             line, column = locator.position(loc, key=True)
@@ -408,6 +482,8 @@ _HINTS = {
     "datetime_parsing": "write a date and time with offset, e.g. 2026-10-01T11:42:00+01:00",
     "timezone_aware": "add the UTC offset, e.g. +00:00",
     "finite_number": "write an ordinary number",
+    "decimal_max_digits": "write an ordinary amount (at most 20 digits)",
+    "decimal_max_places": "write at most 4 decimal places",
 }
 
 

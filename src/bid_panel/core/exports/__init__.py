@@ -34,7 +34,13 @@ from bid_panel.core.exports import (
     summaries,
     xlsx_export,
 )
-from bid_panel.core.exports.data import NOTICE, ExportData, ExportRefused, collect
+from bid_panel.core.exports.data import (
+    NOTICE,
+    ExportData,
+    ExportRefused,
+    collect,
+    provisional_findings,
+)
 from bid_panel.core.workspace import Workspace
 
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "md", "json", "ocds", "summaries")
@@ -51,6 +57,7 @@ __all__ = [
     "Progress",
     "collect",
     "export",
+    "problems",
     "render",
 ]
 
@@ -76,6 +83,18 @@ def _check_formats(formats: Iterable[str]) -> list[str]:
     if not chosen:
         raise BidPanelError(f"choose at least one export format: {', '.join(FORMATS)}")
     return chosen
+
+
+def problems(data: ExportData, formats: Iterable[str] = FORMATS) -> list[Finding]:
+    """Why the chosen formats would be refused now (empty when they can all be written):
+    for a screen to say so before the user asks, without rendering anything."""
+    chosen = _check_formats(formats)
+    found: list[Finding] = []
+    if "ocds" in chosen:
+        found += provisional_findings(data)
+    if "summaries" in chosen:
+        found += summaries.explanation_problems(data)
+    return list(dict.fromkeys(found))
 
 
 def render(

@@ -102,17 +102,21 @@ def md_escape(text: str, *, block: bool = False) -> str:
     return text
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _md_cell(text: str) -> str:
-    return md_escape(" ".join(text.split()))
+    return md_escape(_one_line(text))
 
 
 def _md_runs(runs: Sequence[Run]) -> str:
     out = []
     for run in runs:
         if isinstance(run, Strong):
-            out.append(f"**{md_escape(run.text)}**")
+            out.append(f"**{md_escape(_one_line(run.text))}**")
         else:
-            out.append(md_escape(run))
+            out.append(md_escape(run.replace("\n", " ")))
     return "".join(out)
 
 
@@ -121,10 +125,10 @@ def _paragraphs(text: str) -> list[str]:
 
 
 def to_markdown(document: Document) -> str:
-    parts = [f"# {md_escape(document.title)}"]
+    parts = [f"# {_md_cell(document.title)}"]
     for block in document.blocks:
         if isinstance(block, Heading):
-            parts.append(f"{'#' * (block.level + 1)} {md_escape(block.text)}")
+            parts.append(f"{'#' * (block.level + 1)} {_md_cell(block.text)}")
         elif isinstance(block, Para):
             first = block.runs[0] if block.runs else ""
             lead = md_escape(first, block=True) if isinstance(first, str) else ""
@@ -138,7 +142,7 @@ def to_markdown(document: Document) -> str:
             lines = md_escape(block.text, block=True).splitlines()
             parts.append("\n".join(f"> {line}" for line in lines))
         elif isinstance(block, Facts):
-            parts.append("\n".join(f"- **{md_escape(k)}:** {md_escape(v)}" for k, v in block.pairs))
+            parts.append("\n".join(f"- **{_md_cell(k)}:** {_md_cell(v)}" for k, v in block.pairs))
         elif isinstance(block, Bullets):
             parts.append("\n".join(f"- {md_escape(' '.join(i.split()))}" for i in block.items))
         else:
@@ -215,17 +219,17 @@ def to_html(
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         *[f'<meta name="{_h(k)}" content="{_h(v)}">' for k, v in meta],
-        f"<title>{_h(document.title)}</title>",
+        f"<title>{_h(_one_line(document.title))}</title>",
         f"<style>\n{STYLE}\n</style>",
         "</head>",
         "<body>",
-        f"<h1>{_h(document.title)}</h1>",
+        f"<h1>{_h(_one_line(document.title))}</h1>",
     ]
     for block in document.blocks:
         if isinstance(block, Heading):
             level = min(block.level + 1, 6)
             anchor = f' id="{_h(block.anchor)}"' if block.anchor else ""
-            out.append(f"<h{level}{anchor}>{_h(block.text)}</h{level}>")
+            out.append(f"<h{level}{anchor}>{_h(_one_line(block.text))}</h{level}>")
         elif isinstance(block, Para):
             out.append(f"<p>{_html_runs(block.runs)}</p>")
         elif isinstance(block, Text):

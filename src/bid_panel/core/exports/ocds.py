@@ -26,6 +26,7 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
+from bid_panel.core.errors import BidPanelError
 from bid_panel.core.exports.data import (
     ExportData,
     ExportRefused,
@@ -229,6 +230,11 @@ def subset_schema() -> dict[str, Any]:
 
 
 def render(data: ExportData, ocid_prefix: str = DEFAULT_OCID_PREFIX) -> dict[str, bytes]:
+    if not re.fullmatch(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*", ocid_prefix):
+        raise BidPanelError(
+            f"{ocid_prefix!r} is not an ocid prefix: letters, digits and single hyphens, "
+            "e.g. ocds-213czf (the prefix the Open Contracting Partnership registered for you)"
+        )
     problems = provisional_findings(data)
     if problems:
         raise ExportRefused(

@@ -87,7 +87,7 @@ class ModerateItemDialog(ModalScreen[ConsensusDraft | None]):
                 for evaluator in self.scores.assigned:
                     entry = self.scores.scores.get(evaluator)
                     column = VerticalScroll(classes="individual")
-                    column.border_title = short_name(panel[evaluator].name)
+                    column.border_title = plain(short_name(panel[evaluator].name))
                     with column:
                         if entry is None or entry.value is None:
                             yield Static("No score.", classes="muted")
@@ -169,7 +169,6 @@ class ModerateItemDialog(ModalScreen[ConsensusDraft | None]):
         return Content.assemble((head, "bold" if latest else "dim"), "\n", Content(entry.reason))
 
     def on_mount(self) -> None:
-        self.query_one("#individual").border_title = "Individual scores"
         values = self.query_one("#consensus-values", OptionList)
         values.border_title = "Consensus"
         self.query_one("#consensus-reason", TextArea).border_title = (

@@ -450,6 +450,8 @@ class AuditScreen(Screen[None]):
                 f"{item.consensus_seq}{replaced})"
             )
             lines.append(f"    Reason: {item.consensus_reason}")
+        elif item.kind == "price":
+            lines.append("Price is not moderated: points come from the published formula.")
         else:
             lines.append("Not moderated.")
         if item.points is not None:

@@ -35,7 +35,8 @@ from bid_panel.core.sheet import Item
 from bid_panel.core.tender import CriterionKind
 from bid_panel.tui.dialogs.confirm import ConfirmDialog
 from bid_panel.tui.dialogs.moderate_item import ConsensusDraft, ModerateItemDialog
-from bid_panel.tui.text import clipped, number, short_name
+from bid_panel.tui.screens.moderation_help import MODERATION_GUIDE
+from bid_panel.tui.text import cell, clipped, number, plain, short_name
 from bid_panel.tui.widgets.gate_bar import GateBar
 
 MARKS = {
@@ -66,6 +67,7 @@ def _short(value: object) -> str:
 
 
 class ModerationMatrixScreen(Screen[None]):
+    HELP_GUIDE = MODERATION_GUIDE
     CSS_PATH = "moderation_matrix.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "moderate", "Moderate", priority=True),
@@ -105,7 +107,7 @@ class ModerationMatrixScreen(Screen[None]):
         narrow = self.app.size.width < 110
 
         matrix = self.query_one("#matrix", DataTable)
-        matrix.border_title = f"Matrix · each cell: {names}, then the item's state"
+        matrix.border_title = plain(f"Matrix · each cell: {names}, then the item's state")
         matrix.add_column("Bid", key="bid", width=14 if narrow else 24)
         for criterion in self.criteria:
             matrix.add_column(clipped(criterion.title), key=criterion.id, width=9 if narrow else 11)
@@ -120,7 +122,7 @@ class ModerationMatrixScreen(Screen[None]):
         agenda.add_column("Bid", key="bid", width=12 if narrow else 24)
         agenda.add_column("Criterion", key="criterion", width=12 if narrow else 28)
         for evaluator in self.evaluators:
-            agenda.add_column(short_name(panel[evaluator].name).split()[0], key=evaluator)
+            agenda.add_column(cell(short_name(panel[evaluator].name).split()[0]), key=evaluator)
         agenda.add_column("Δ", key="spread")
         agenda.add_column("Consensus", key="consensus", width=9 if narrow else 14)
         agenda.add_column("State", key="state")
@@ -303,7 +305,7 @@ class ModerationMatrixScreen(Screen[None]):
     def action_switch_table(self) -> None:
         matrix = self.query_one("#matrix", DataTable)
         agenda = self.query_one("#agenda", DataTable)
-        (agenda if matrix.has_focus else matrix).focus()
+        (agenda if matrix.has_focus or not matrix.display else matrix).focus()
 
     def _cursor_item(self) -> Item | None:
         """The item under the cursor of the table in use (read from the table itself, so a

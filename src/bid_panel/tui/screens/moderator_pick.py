@@ -28,7 +28,9 @@ class ModeratorPickScreen(Screen[None]):
             plain(f"{workspace.tender.reference} · {workspace.tender.title}"), id="pick-title"
         )
         if moderators:
-            yield Static("Who are you? Pick your name to open the moderation record.")
+            yield Static(
+                "Who are you? Pick your name to open the moderation record.", id="pick-prompt"
+            )
         else:
             yield Static(
                 plain(
@@ -36,6 +38,7 @@ class ModeratorPickScreen(Screen[None]):
                     "(role: moderator) to moderate this tender."
                 ),
                 classes="error",
+                id="pick-prompt",
             )
         yield OptionList(
             *[Option(plain(f"{m.name}\n  moderator"), id=m.id) for m in moderators],

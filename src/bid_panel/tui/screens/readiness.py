@@ -26,6 +26,7 @@ from bid_panel.core.moderation import (
 )
 from bid_panel.tui.dialogs.attendance import AttendanceDialog
 from bid_panel.tui.dialogs.reason import ReasonDialog
+from bid_panel.tui.screens.moderation_help import MODERATION_GUIDE
 from bid_panel.tui.text import cell, clipped, plain, short_name
 from bid_panel.tui.widgets.gate_bar import GateBar
 
@@ -33,6 +34,7 @@ MARKS = {"submitted": "✓", "in progress": "…", "not started": "○", "withdr
 
 
 class ReadinessScreen(Screen[None]):
+    HELP_GUIDE = MODERATION_GUIDE
     CSS_PATH = "readiness.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "open_moderation", "Open moderation…"),

@@ -25,6 +25,7 @@ from bid_panel.core.robustness import Robustness, robustness_lines
 from bid_panel.core.scoring import display_text
 from bid_panel.core.tender import CriterionKind
 from bid_panel.core.workspace import Workspace
+from bid_panel.tui.screens.moderation_help import MODERATION_GUIDE
 from bid_panel.tui.text import clipped, number, plain
 from bid_panel.tui.widgets.gate_bar import GateBar
 from bid_panel.tui.widgets.stacked_chart import Bar, ChartData, Series, StackedChart
@@ -52,6 +53,7 @@ def _unrounded(value: Decimal) -> str:
 
 
 class ResultsScreen(Screen[None]):
+    HELP_GUIDE = MODERATION_GUIDE
     CSS_PATH = "results.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,b", "back", "Back"),
@@ -120,19 +122,22 @@ class ResultsScreen(Screen[None]):
         price = sum((results.points[c.id] for c in tender.price_criteria), Decimal(0))
         table = self.query_one("#ranking", DataTable)
         table.border_title = "Ranking"
-        table.add_column("Rank", key="rank")
-        table.add_column("Bidder", key="bidder", width=22 if self._narrow else 34)
-        table.add_column("Type", key="type")
+        narrow = self._narrow  # 80 columns: no type column, shorter names
+        table.add_column("#" if narrow else "Rank", key="rank")
+        table.add_column("Bidder", key="bidder", width=16 if narrow else 34)
+        if not narrow:
+            table.add_column("Type", key="type")
         table.add_column(f"Quality /{self._shown(quality)}", key="quality")
         table.add_column(f"Price /{self._shown(price)}", key="price")
         table.add_column("Overall /100", key="overall")
         table.add_column("Status", key="status")
         for bid in results.bids:
             status = "excluded" if bid.excluded else ("tied" if self._tied(bid.rank) else "")
+            kind = [] if narrow else [bid.organisation_type]
             table.add_row(
                 str(bid.rank) if bid.rank is not None else "–",
                 clipped(bid.name),
-                bid.organisation_type,
+                *kind,
                 Text(self._shown(bid.quality_total), justify="right"),
                 Text("-" if bid.excluded else self._shown(bid.price_total), justify="right"),
                 Text("-" if bid.excluded else self._shown(bid.overall), justify="right"),
