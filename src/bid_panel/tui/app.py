@@ -191,7 +191,9 @@ def create_app(
 ) -> BidPanelApp:
     """Build the app for a workspace (the user's sample workspace when None).
 
-    mode "audit": the auditor's read-only view (opens even a workspace that fails checks)."""
+    mode "score": a panel member (`evaluator` opens their sheet); "moderate": the procurement
+    lead (`evaluator` is the moderator id; without it the panel's only moderator, or a pick
+    list); "audit": the auditor's read-only view (opens even a workspace that fails checks)."""
     if mode == "audit" and workspace is not None:
         from bid_panel.tui.screens.audit import audit_app
 
