@@ -19,7 +19,8 @@ def widget_text(widget: Widget) -> str:
         rows = [" ".join(str(c) for c in widget.get_row_at(i)) for i in range(widget.row_count)]
         return "\n".join(rows)
     if isinstance(widget, OptionList):
-        return "\n".join(str(widget.get_option_at_index(i).prompt) for i in range(widget.option_count))
+        options = (widget.get_option_at_index(i) for i in range(widget.option_count))
+        return "\n".join(str(option.prompt) for option in options)
     if isinstance(widget, Static):
         return str(widget.render())
     return ""

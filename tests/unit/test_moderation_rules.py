@@ -513,3 +513,29 @@ def test_value_text_reads_as_the_panel_speaks(scored: Workspace) -> None:
     label = tender.scale_of(scored_leaf).entry(D(4)).label
     assert value_text(tender, scored_leaf, D(4)) == f"4 {label}"
     assert value_text(tender, gate_leaf, "pass") == "Pass"
+
+
+def test_a_conflicted_member_cannot_be_recorded_present_for_that_bid(
+    sample_without_record: Path,
+) -> None:
+    workspace = load_workspace(sample_without_record)
+    evaluator, bidder = sorted(
+        (e, b) for e, s in workspace.states().items() for b in s.recused
+    )[0]
+    with ModerationSession(workspace, moderator(workspace)) as session:
+        everyone = [e.id for e in workspace.panel.evaluators]
+        session.open(everyone)
+        item = next(i for i in session.items() if i[0] == bidder)
+        value = session.items()[item].values[0]
+        with pytest.raises(ModerationRefused, match="declared a conflict of interest"):
+            session.agree(item, value, REASON, everyone)
+        assert item not in session.state.current
+
+
+def test_the_sample_record_never_lists_a_recused_member_as_present(
+    sample_workspace: Path,
+) -> None:
+    workspace = load_workspace(sample_workspace)
+    recused = {(e, b) for e, s in workspace.states().items() for b in s.recused}
+    for (bidder, _), entry in moderation_state(workspace).current.items():
+        assert not {(p, bidder) for p in entry.present} & recused

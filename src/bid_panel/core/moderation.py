@@ -460,6 +460,12 @@ def consensus_problems(
     unknown = [p for p in present if p not in workspace.panel.by_id]
     if unknown:
         problems.append(f"not on the panel: {', '.join(unknown)}")
+    recused = sorted(set(present) & conflicted(workspace, item[0]))
+    if recused:
+        problems.append(
+            f"{', '.join(recused)} declared a conflict of interest with this bidder and "
+            "takes no part in moderating its bid: leave them out of who was present"
+        )
     if basis == "accepted_agreement" and not (
         scores.unanimous and value is not None and scores.values[0] == value
     ):

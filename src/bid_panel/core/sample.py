@@ -19,7 +19,7 @@ from typing import Any
 
 from bid_panel.core import clock
 from bid_panel.core.errors import BidPanelError
-from bid_panel.core.moderation import ModerationSession
+from bid_panel.core.moderation import ModerationSession, conflicted
 from bid_panel.core.panel import Role
 from bid_panel.core.session import ScoringSession
 from bid_panel.core.signing import is_sample_key, sample_key, signer
@@ -145,7 +145,8 @@ def write_sample_scores(target: Path, files: SampleFiles) -> None:
                 item,
                 value,
                 entry["reason"].strip(),
-                present,
+                # recused members take no part in discussing the bid they declared on
+                [p for p in present if p not in conflicted(workspace, item[0])],
                 basis="accepted_agreement" if agreed else "discussed",
             )
         session.sign(*_sample_signer(moderator.id, moderator.public_key))
