@@ -11,12 +11,13 @@ from decimal import ROUND_DOWN, Decimal
 from typing import ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
 from bid_panel.core.evaluation import robustness
 from bid_panel.core.moderation import ModerationState, gate, moderation_state, signature_status
@@ -25,6 +26,8 @@ from bid_panel.core.robustness import Robustness, robustness_lines
 from bid_panel.core.scoring import display_text
 from bid_panel.core.tender import CriterionKind
 from bid_panel.core.workspace import Workspace
+from bid_panel.tui.dialogs.confirm import ConfirmDialog
+from bid_panel.tui.dialogs.export import ExportDialog, ExportRequest
 from bid_panel.tui.screens.moderation_help import MODERATION_GUIDE
 from bid_panel.tui.text import clipped, number, plain
 from bid_panel.tui.widgets.gate_bar import GateBar
@@ -57,6 +60,7 @@ class ResultsScreen(Screen[None]):
     CSS_PATH = "results.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,b", "back", "Back"),
+        Binding("x", "export", "Export…"),
     ]
 
     def __init__(self, workspace: Workspace, state: ModerationState | None = None) -> None:
@@ -75,6 +79,7 @@ class ResultsScreen(Screen[None]):
             yield StackedChart(id="chart")
             yield Static("", id="decisions")
             yield Static("", id="robustness")
+        yield ProgressBar(id="export-progress", show_eta=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -242,3 +247,48 @@ class ResultsScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    # ------------------------------------------------------------------ export
+    def action_export(self) -> None:
+        from bid_panel.core.exports import FORMATS, collect, problems
+
+        refused: dict[str, list[str]] = {}
+        data = collect(self.workspace)
+        for name in FORMATS:
+            found = problems(data, [name])
+            if found:
+                refused[name] = [f.message for f in found]
+
+        def chosen(request: ExportRequest | None) -> None:
+            if request is not None:
+                self._run_export(request)
+
+        self.app.push_screen(ExportDialog(self.workspace.root / "exports", refused), chosen)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _run_export(self, request: ExportRequest) -> None:
+        from bid_panel.core.errors import BidPanelError
+        from bid_panel.core.exports import export
+
+        bar = self.query_one("#export-progress", ProgressBar)
+        self.app.call_from_thread(bar.add_class, "-busy")
+
+        def progress(done: int, total: int, _message: str) -> None:
+            self.app.call_from_thread(bar.update, total=total, progress=done)
+
+        try:
+            written = export(self.workspace, request.formats, request.out_dir, progress=progress)
+        except BidPanelError as exc:
+            findings = [str(f) for f in getattr(exc, "findings", [])]
+            self.app.call_from_thread(
+                self.app.push_screen,
+                ConfirmDialog("Export refused", str(exc).splitlines()[0], findings, "Close"),
+            )
+        else:
+            self.app.call_from_thread(
+                self.notify,
+                f"Wrote {len(written)} file(s) to {request.out_dir}",
+                title="Exported",
+            )
+        finally:
+            self.app.call_from_thread(bar.remove_class, "-busy")
