@@ -71,9 +71,29 @@ def _one_line(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+AUDIT_GUIDE = """
+## How to read this view
+
+Nothing here can be changed: the auditor's view only reads the workspace's files.
+
+- **Integrity** (`1`): every record's hash chain, seal, signature and binding, checked now by
+  the same code as `bid-panel verify`. `enter` on a finding jumps to the event concerned.
+- **Timelines** (`2`): every event of each person's record, in the order they were written.
+- **Trail** (`3`): for each bid and criterion, each evaluator's score and justification, the
+  moderated score and its reason, its weighted contribution and the bid's total.
+- **Calibration** (`4`): each evaluator's average difference from the moderated scores, and
+  the spread of scores per criterion.
+
+`r` verifies again (after files were restored, for instance). Keep `bid-panel audit-pack`
+archives: the hash manifest in them is what proves later that nothing was cut off the end of
+a record.
+"""
+
+
 class AuditScreen(Screen[None]):
     """Read-only: every widget shows; nothing edits."""
 
+    HELP_GUIDE = AUDIT_GUIDE
     CSS_PATH = "audit.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "show_tab('integrity')", "Integrity"),

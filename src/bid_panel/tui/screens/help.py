@@ -29,6 +29,9 @@ You never see other evaluators' scores. Quality evaluators never see prices.
 """
 
 
+_GENERIC_ACTIONS = frozenset({"app.focus_next", "app.focus_previous", "screen.copy_text"})
+
+
 class HelpScreen(ModalScreen[None]):
     CSS_PATH = "help.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -41,14 +44,18 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         rows = ["## Keys on this screen", "", "| Key | Action |", "|---|---|"]
-        seen = set()
-        for binding in self.source._bindings.key_to_bindings.values():
-            for b in binding:
-                key = b.key_display or b.key
-                if not b.description or (key, b.description) in seen:
+        keys_by_action: dict[tuple[str, str], list[str]] = {}
+        for bindings in self.source._bindings.key_to_bindings.values():
+            for b in bindings:
+                # Textual's own focus and copy keys are listed once below, in words.
+                if not b.description or b.action in _GENERIC_ACTIONS:
                     continue
-                seen.add((key, b.description))
-                rows.append(f"| `{key}` | {b.description} |")
+                keys = keys_by_action.setdefault((b.action, b.description), [])
+                key = b.key_display or self.app.get_key_display(b)
+                if key not in keys:
+                    keys.append(key)
+        for (_, description), keys in keys_by_action.items():
+            rows.append(f"| {' '.join(f'`{k}`' for k in keys)} | {description} |")
         rows += [
             "| `F1` `?` | This help |",
             "| `ctrl+p` | Command palette: every action by name |",
