@@ -54,24 +54,21 @@ class WelcomeScreen(Screen[None]):
         rounding = tender.rules.rounding
         criteria = self.query_one("#criteria-table", DataTable)
         criteria.border_title = "Criteria"
-        criteria.add_columns("Criterion", "Kind", "Weight", "Points /100", "Scale or rule")
+        criteria.add_columns("Criterion", "Weight", "Points", "How it is scored")
         for criterion in tender.walk():
             depth = len(tender.path(criterion.id)) - 1
             if criterion.kind is CriterionKind.SCORED:
-                rule = tender.scale_of(criterion).describe()
+                rule = "scale " + tender.scale_of(criterion).describe()
                 if criterion.minimum_score is not None:
                     rule += f", min {number(criterion.minimum_score)}"
             elif criterion.kind is CriterionKind.PRICE:
                 rule = criterion.formula.text if criterion.formula else ""
             elif criterion.kind is CriterionKind.PASS_FAIL:
-                rule = "pass/fail gate" + (
-                    " (disqualifies)" if criterion.failing_disqualifies else ""
-                )
+                rule = "pass/fail" + (", fail excludes" if criterion.failing_disqualifies else "")
             else:
-                rule = ""
+                rule = "sum of its parts"
             criteria.add_row(
                 cell("  " * depth + criterion.title),
-                str(criterion.kind).replace("_", "/"),
                 f"{number(criterion.weight)}%" if criterion.weight is not None else "-",
                 display_text(points[criterion.id], rounding),
                 cell(rule),
