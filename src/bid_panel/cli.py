@@ -307,7 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = add("serve", cmd_serve, "Serve the app to a browser on 127.0.0.1 (textual-serve)")
     serve.add_argument("workspace", metavar="WORKSPACE", nargs="?")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="default 127.0.0.1 (this machine only); the app has no authentication, so any "
+        "other host lets anyone who can reach the port open the panel's files",
+    )
     serve.add_argument("--port", type=int, default=8000)
     return parser
 

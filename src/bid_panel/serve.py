@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 
 QUIT_GRACE_SECONDS = 3.0
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+"""Hosts only this machine can reach: the default, and the only safe choice."""
 _groups: set[int] = set()
 """Process-group ids of the app processes this server started and has not reaped."""
 
@@ -76,13 +78,30 @@ def app_command(workspace: str | None) -> str:
     return shlex.join(parts)
 
 
+def exposure_warning(host: str) -> str | None:
+    """What serving on `host` exposes, when it is not this machine only (else None)."""
+    if host.strip().lower().strip("[]") in LOOPBACK_HOSTS:
+        return None
+    return (
+        f"WARNING: serving on {host}, not 127.0.0.1. The served app has no authentication: "
+        "anyone who can reach this port can open the panel's files (bids, prices, scores "
+        "and the moderation record) and score or moderate as any panel member. Use it only "
+        "on a network you trust, or serve on 127.0.0.1 and reach it through an SSH tunnel."
+    )
+
+
 def serve(args: argparse.Namespace) -> int:
     import textual_serve.server as server_module
+
+    warning = exposure_warning(args.host)
+    if warning is not None:
+        print(warning, file=sys.stderr)
 
     # textual-serve builds AppService by name inside its websocket handler; pointing that
     # name at our subclass is the one seam it offers for process handling.
     server_module.AppService = _grouped_app_service()
     atexit.register(kill_all_groups)
+
     class GroupKillingServer(server_module.Server):
         def request_exit(self) -> None:
             # aiohttp's graceful shutdown waits up to a minute for open browser tabs; the

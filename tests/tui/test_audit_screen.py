@@ -12,7 +12,7 @@ from bid_panel.core.ledger import RecordFile, compute_event_hash, header_hash
 from bid_panel.core.sample import init_workspace
 from bid_panel.core.session import ScoringSession
 from bid_panel.core.sheet import SHEET
-from bid_panel.core.signing import sample_public_key, verify_signature
+from bid_panel.core.signing import create_key, sample_public_key, verify_signature
 from bid_panel.core.workspace import load_workspace
 from bid_panel.core.yamlio import MAX_RECORD_BYTES, read_yaml_file
 from bid_panel.tui.app import create_app
@@ -60,11 +60,13 @@ async def test_clean_sample_at_a_glance(audited: Path) -> None:
         screen = app.screen
         assert isinstance(screen, AuditScreen)
         verdict = widget_text(screen.query_one("#audit-verdict", Static))
-        assert "VERIFIED: every check holds" in verdict
+        # The one finding: a warning that the sample's panel lists its public sample keys.
+        assert "VERIFIED with 1 warning(s): no integrity error" in verdict
         files = table(app, "#files")
-        assert files.row_count == 5
-        assert all(str(files.get_row_at(i)[-1]) == "OK" for i in range(5))
-        assert table(app, "#findings").row_count == 0
+        assert files.row_count == 6
+        statuses = [str(files.get_row_at(i)[-1]) for i in range(6)]
+        assert statuses == ["OK"] * 5 + ["WARN"]  # the panel file, last
+        assert table(app, "#findings").row_count == 1
         # Read-only: nothing on any tab takes typing.
         assert not list(screen.query(Input)) and not list(screen.query(TextArea))
 
@@ -138,12 +140,12 @@ async def test_reverify_reads_the_files_again(audited: Path) -> None:
     app = create_app(audited, mode="audit")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert table(app, "#findings").row_count == 0
+        assert table(app, "#findings").row_count == 1  # the sample-key warning
         sheet = audited / "sheets" / "amara-okafor.yaml"
         sheet.write_text(sheet.read_text(encoding="utf-8").replace("value: 5", "value: 4", 1))
         await pilot.press("r")
         await pilot.pause()
-        assert table(app, "#findings").row_count > 0
+        assert table(app, "#findings").row_count > 1
         assert "FAILED" in widget_text(app.screen.query_one("#audit-verdict", Static))
 
 
@@ -179,13 +181,18 @@ def list_key(root: Path, evaluator: str, public_key: str) -> None:
 
 
 async def test_submit_refused_without_the_private_key(workspace_dir: Path) -> None:
+    """The key was here when the sheet opened (without it, it would not have opened: see
+    test_quit_and_access), and is gone when submitting: the seal is refused, not made
+    unsigned."""
     score_all_but_submit(workspace_dir, "amara-okafor")
-    list_key(workspace_dir, "amara-okafor", sample_public_key("a-key-nobody-here-holds"))
+    path, public_key = create_key("amara-okafor")
+    list_key(workspace_dir, "amara-okafor", public_key)
     app = create_app(workspace_dir, "amara-okafor")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ScoringScreen)
+        path.unlink()
         screen._do_submit()
         await pilot.pause()
         assert not screen.session.sealed

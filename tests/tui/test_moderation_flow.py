@@ -40,7 +40,7 @@ from bid_panel.tui.screens.moderator_pick import ModeratorPickScreen
 from bid_panel.tui.screens.readiness import ReadinessScreen
 from bid_panel.tui.screens.results import ResultsScreen
 from bid_panel.tui.widgets.gate_bar import GateBar
-from bid_panel.tui.widgets.scale_picker import key_for
+from bid_panel.tui.widgets.scale_picker import key_for, keys_for
 from tests.tui.helpers import screen_text
 
 SIZE = (120, 40)
@@ -115,7 +115,7 @@ async def moderate(pilot, value, reason: str, *, typed: bool = False) -> None:
     area at once (the same widget and events, a hundred times faster)."""
     await pilot.press("enter")
     assert isinstance(pilot.app.screen, ModerateItemDialog)
-    await pilot.press(key_for(value))
+    await pilot.press(*keys_for(value))
     await pilot.press("tab")
     editor = pilot.app.focused
     assert isinstance(editor, TextArea)
@@ -177,7 +177,9 @@ async def test_the_procurement_lead_moderates_the_sample_end_to_end(copy_sample)
             assert item_state(items[item], None) is ItemState.TO_MODERATE
             await go_to(pilot, item)
             await moderate(pilot, items[item].values[0], REASONS[ItemState.TO_MODERATE])
-        assert "FINAL" in gate_text(app)
+        # Every item settled: only the moderator's signature stands between them and FINAL.
+        assert "PROVISIONAL" in gate_text(app)
+        assert "moderation record not signed" in gate_text(app)
 
         # 4. Sign, then read the results.
         await pilot.press("s")
@@ -185,7 +187,9 @@ async def test_the_procurement_lead_moderates_the_sample_end_to_end(copy_sample)
         await pilot.press("y")
         await pilot.pause()
         assert session.state.signed is not None
+        assert "FINAL" in gate_text(app)
         await pilot.press("r")
+        await app.workers.wait_for_complete()  # the results are computed in a worker
         await pilot.pause()
         assert isinstance(app.screen, ResultsScreen)
         text = screen_text(app)
@@ -257,7 +261,7 @@ async def test_a_re_moderated_item_shows_both_entries(copy_sample) -> None:
         assert agenda is tables[1] and agenda.row_count == len(app.moderation.items())
         matrix = app.screen.query_one("#matrix", DataTable)
         assert matrix is tables[0]
-        assert str(matrix.get_cell(item[0], item[1])).endswith(f"✓ {values[-1]}")
+        assert str(matrix.get_cell(item[0], f"c:{item[1]}")).endswith(f"✓ {values[-1]}")
         await pilot.press("ctrl+q")
     state = moderation_state(load_workspace(root))
     first, second = state.history[item]
@@ -275,12 +279,12 @@ async def test_the_dialog_refuses_a_short_reason_and_an_off_scale_key(copy_sampl
         await pilot.press("enter")
         dialog = app.screen
         assert isinstance(dialog, ModerateItemDialog)
-        allowed = {key_for(v) for v in dialog.values}
-        off_scale = next(d for d in "0123456789" if d not in allowed)
+        starts = {key_for(v)[0] for v in dialog.values}
+        off_scale = next(d for d in "0123456789" if d not in starts)
         await pilot.press(off_scale)
         assert dialog.value is None
         chosen = dialog.values[1]
-        await pilot.press(key_for(chosen), "tab", *"Agreed.", "ctrl+s")
+        await pilot.press(*keys_for(chosen), "tab", *"Agreed.", "ctrl+s")
         await pilot.pause()
         assert app.screen is dialog
         problems = str(dialog.query_one("#moderate-problems", Static).render())
@@ -414,6 +418,7 @@ async def test_bid_text_is_shown_as_typed_never_as_markup(copy_sample) -> None:
         assert "[b]Carys[/] Evans" in screen_text(app)
         await pilot.press("escape")
         await pilot.press("r")
+        await app.workers.wait_for_complete()  # the results are computed in a worker
         await pilot.pause()
         assert MARKUP_NAME in screen_text(app)
         await pilot.press("ctrl+q")
@@ -432,7 +437,7 @@ async def test_the_moderator_never_sees_an_evaluator_screen_and_price_is_not_mod
         keys = [k.value for k in agenda.rows]
         assert keys and not any(k.split("/")[1] in price for k in keys)
         matrix = app.screen.query_one("#matrix", DataTable)
-        assert not {c.value for c in matrix.columns} & price
+        assert not {c.value for c in matrix.columns} & {f"c:{p}" for p in price}
         await pilot.press("ctrl+q")
 
 
@@ -461,4 +466,11 @@ def test_snapshot_of_the_moderation_matrix(copy_sample, snap_compare) -> None:
 def test_snapshot_of_the_results_screen(copy_sample, snap_compare) -> None:
     root = copy_sample(with_record=True)
     clock.set_clock(lambda: START)
-    assert snap_compare(create_app(root, mode="moderate"), terminal_size=SIZE, press=["r"])
+
+    async def results_computed(pilot) -> None:
+        await pilot.press("r")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    app = create_app(root, mode="moderate")
+    assert snap_compare(app, terminal_size=SIZE, run_before=results_computed)

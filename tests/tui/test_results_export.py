@@ -19,6 +19,7 @@ async def test_export_from_the_results_screen_writes_every_format(tmp_path: Path
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
         await pilot.press("r")
+        await app.workers.wait_for_complete()  # the results are computed in a worker
         await pilot.pause()
         assert isinstance(app.screen, ResultsScreen)
         await pilot.press("x")
@@ -42,6 +43,7 @@ async def test_a_refused_export_is_explained_and_writes_nothing(tmp_path: Path) 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.push_screen(ResultsScreen(app.workspace))
+        await app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("x")
         await pilot.pause()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.command import CommandList, CommandPalette
 from textual.widgets import TextArea
 
 from bid_panel.core.errors import Findings
@@ -18,7 +19,7 @@ from bid_panel.tui.screens.declaration import DeclarationScreen
 from bid_panel.tui.screens.help import HelpScreen
 from bid_panel.tui.screens.scoring import ScoringScreen
 from bid_panel.tui.screens.welcome import WelcomeScreen
-from bid_panel.tui.widgets.scale_picker import key_for
+from bid_panel.tui.widgets.scale_picker import TYPE_WINDOW, keys_for
 from bid_panel.tui.widgets.work_list import WorkList
 
 from .conftest import SIZE
@@ -48,7 +49,7 @@ async def score_current(pilot, screen: ScoringScreen, *, typed: bool = False) ->
     item = screen.current
     assert item is not None
     value = screen.session.allowed_values(item)[-1]
-    await pilot.press(key_for(value))
+    await pilot.press(*keys_for(value))
     await pilot.pause()
     editor = screen.query_one("#justification", TextArea)
     assert screen.focused is editor, "picking a score moves to the justification"
@@ -119,7 +120,14 @@ async def test_conflict_recuses_the_evaluator_from_that_bid(workspace_dir: Path)
             for i in range(screen.query_one(WorkList).option_count)
         ]
         assert not any(CHARITY in (oid or "") for oid in option_ids)
-        assert CHARITY not in screen_text(app)
+        # The slug is never displayed anyway: the charity's name must not be either, on
+        # any item of the work list.
+        charity = screen.session.bid(CHARITY).bidder.name
+        assert charity == "Kinfield Children's Trust"
+        for _ in screen.session.items():
+            assert charity not in screen_text(app)
+            await pilot.press("n")
+            await pilot.pause()
     state = read_state(workspace_dir / "sheets" / f"{QUALITY}.yaml")
     assert state.declarations[CHARITY].conflict
     assert state.declarations[CHARITY].note == "I am a trustee of the charity."
@@ -189,8 +197,9 @@ async def test_off_scale_digit_is_refused_on_a_non_contiguous_scale(workspace_di
         await pilot.press("3")  # 0/2/5/8/10: 3 is not allowed
         await pilot.pause()
         assert screen.session.entry(screen.current) is None
-        await pilot.press("1")  # the only value starting with 1 is 10
-        await pilot.pause()
+        assert any("3 is not on this scale" in n.message for n in app._notifications)
+        await pilot.press("1")  # the only value starting with 1 is 10: once the wait is over
+        await pilot.pause(TYPE_WINDOW + 0.4)
         assert str(screen.session.entry(screen.current).value) == "10"
 
 
@@ -241,9 +250,39 @@ async def test_quality_evaluator_never_sees_price_text(workspace_dir: Path) -> N
         await pilot.press("escape", "s")
         await pilot.pause()
         seen.append(screen_text(app))
+        await pilot.press("escape")
+        await pilot.pause()
+        # The command palette: every action by name. Searching "price" finds nothing that
+        # shows a price, and running what it finds shows none either.
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"price")
+        await pilot.pause(0.5)
+        seen.append(screen_text(app))
+        found = app.screen.query_one(CommandList)
+        for index in range(found.option_count):
+            seen.append(str(found.get_option_at_index(index).prompt))
+        if found.option_count:
+            await pilot.press("enter")
+            await pilot.pause()
+            seen.append(screen_text(app))
+        if isinstance(app.screen, CommandPalette):
+            await pilot.press("escape")
+            await pilot.pause()
+        seen.append(screen_text(app))
+        assert not isinstance(app.screen, CommandPalette)
+        assert app.session is not None and app.session.evaluator.id == QUALITY
     text = "\n".join(seen)
     leaks = [n for n in needles if n in text]
     assert leaks == []
+    # Nor the price evaluator's preview table: its heading, its columns, its note.
+    for preview in (
+        "Price scores, formula",
+        "| Bidder | Price | Points |",
+        "Provisional: computed",
+    ):
+        assert preview not in text
 
 
 async def test_price_evaluator_sees_prices_and_the_formula(workspace_dir: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ import pytest
 from bid_panel.core.audit import calibration, quantize, timelines, trails
 from bid_panel.core.evaluation import evaluate
 from bid_panel.core.sample import init_workspace
+from bid_panel.core.scoring import ENGINE_CONTEXT
 from bid_panel.core.verify import verify_workspace
 from bid_panel.core.workspace import load_workspace
 
@@ -48,7 +49,10 @@ def test_trail_ends_in_the_same_totals_as_the_results(sample_ws: Path) -> None:
     for bid in found.bids:
         expected = results.by_bidder(bid.bidder)
         assert bid.overall == expected.overall
-        earned = sum((i.contribution for i in bid.items if i.contribution is not None), Decimal(0))
+        with localcontext(ENGINE_CONTEXT):  # the engine's arithmetic, as the results
+            earned = sum(
+                (i.contribution for i in bid.items if i.contribution is not None), Decimal(0)
+            )
         assert earned == expected.overall
     kinfield = next(b for b in found.bids if b.bidder == "kinfield-childrens-trust")
     item = kinfield.items[0]

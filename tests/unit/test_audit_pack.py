@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bid_panel.cli import main
+from bid_panel.core import audit_pack
 from bid_panel.core.audit_pack import ZIP_TIMESTAMP, build_pack
 from bid_panel.core.errors import BidPanelError
 from bid_panel.core.sample import init_workspace
@@ -99,3 +100,30 @@ def test_pack_inside_the_workspace_does_not_pack_itself(ws: Path, tmp_path: Path
 def test_pack_name_must_be_a_zip(ws: Path, tmp_path: Path) -> None:
     with pytest.raises(BidPanelError, match="zip"):
         build_pack(ws, tmp_path / "pack.tar")
+
+
+def test_a_file_saved_while_packing_cannot_make_the_manifest_disagree(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file is read once: the manifest's hashes are of the very bytes packed, even
+    when a file is saved between hashing and packing."""
+    copy = tmp_path / "ws"
+    shutil.copytree(ws, copy)
+    summary = copy / "exports" / "summary.md"
+    real_write = audit_pack._write
+
+    def write(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+        if name == "manifest.json":  # hashed already; the files are not packed yet
+            summary.write_text("# Results, saved again while packing\n", encoding="utf-8")
+        real_write(archive, name, data)
+
+    monkeypatch.setattr(audit_pack, "_write", write)
+    out = tmp_path / "pack.zip"
+    build_pack(copy, out)
+    with zipfile.ZipFile(out) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        for entry in manifest["files"]:
+            data = archive.read(f"workspace/{entry['path']}")
+            assert entry["sha256"] == hashlib.sha256(data).hexdigest(), entry["path"]
+            assert entry["bytes"] == len(data)
+        assert archive.read("workspace/exports/summary.md") == b"# Results\n"

@@ -12,8 +12,9 @@ import pytest
 
 from bid_panel.core.exports import ExportRefused, export, summaries
 from bid_panel.core.exports.data import NOTICE, ExportData, collect
-from bid_panel.core.moderation import ModerationSession
+from bid_panel.core.moderation import ModerationRefused, ModerationSession
 from bid_panel.core.sample import init_workspace
+from bid_panel.core.signing import sample_key, sample_public_key, signer
 from bid_panel.core.workspace import load_workspace
 
 from .exports_support import (
@@ -53,10 +54,12 @@ def page(files: dict[str, str], bidder: str) -> str:
 
 
 def remoderate(root: Path, item: tuple[str, str], value, reason: str) -> None:
-    """Record a new consensus for one item (it supersedes the sample's)."""
+    """Record a new consensus for one item (it supersedes the sample's) and sign the record
+    again, as the moderator must before results are final."""
     workspace = load_workspace(root)
     with ModerationSession(workspace, "fiona-marsh") as session:
         session.agree(item, value, reason, session.present_for(item))
+        session.sign(signer(sample_key("fiona-marsh")), sample_public_key("fiona-marsh"))
 
 
 # --------------------------------------------------------------------------- content
@@ -178,19 +181,24 @@ def test_every_summary_carries_the_notice(files: dict[str, str]) -> None:
 # --------------------------------------------------------------------------- refusals
 
 
+RESTATING = (
+    "The response exceeds the requirement with compelling evidence of outcomes achieved "
+    "elsewhere and added value for the council's children and families."
+)
+
+
 def test_refused_when_an_explanation_merely_restates_the_criterion(
     tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, fixed_clock
 ) -> None:
     root = sample_copy(tmp_path_factory, tmp_path / "ws")
-    remoderate(
-        root,
-        ("meridian-childrens-partnerships", "change-management"),
-        Decimal(5),
-        "The response exceeds the requirement with compelling evidence of outcomes achieved "
-        "elsewhere and added value for the council's children and families.",
-    )
+    item = ("meridian-childrens-partnerships", "change-management")
+    # Moderation refuses such a reason when it is recorded ...
+    with pytest.raises(ModerationRefused, match="merely restates the criterion"):
+        remoderate(root, item, Decimal(5), RESTATING)
+    # ... and the summaries refuse one all the same (a record kept by an older version).
     data = collect(load_workspace(root), GENERATED_AT)
     assert data.results.final
+    data.bid(item[0]).items[item[1]].reason = RESTATING
     with pytest.raises(ExportRefused) as caught:
         summaries.render(data)
     (finding,) = caught.value.findings
@@ -261,8 +269,8 @@ def test_a_refusal_writes_nothing_at_all(
         root,
         ("apex-care-leadership", "workforce-stability"),
         Decimal(2),
-        "The response addresses the requirement but lacks detail or evidence in several "
-        "areas; some concerns about delivery remain.",
+        "The retention figures and the agency reduction plan were accepted as credible; "
+        "Ben Hartley noted the gaps in the exit interview data.",
     )
     out = tmp_path / "out"
     with pytest.raises(ExportRefused):

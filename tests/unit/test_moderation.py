@@ -19,6 +19,7 @@ from bid_panel.core.moderation import (
 from bid_panel.core.panel import Role
 from bid_panel.core.session import ScoringSession
 from bid_panel.core.sheet import Item
+from bid_panel.core.signing import sample_key, signer
 from bid_panel.core.tender import CriterionKind
 from bid_panel.core.workspace import Workspace, load_workspace
 
@@ -242,6 +243,8 @@ def test_the_gate_lists_reasons_until_every_item_is_settled(
     assert any("flagged" in r for r in reasons)
 
     settle_everything(moderation)
+    assert moderation.gate().reasons == ["moderation record not signed"]
+    moderation.sign(signer(sample_key(moderation.moderator.id)), moderation.moderator.public_key)
     assert moderation.gate().reasons == []
     results = evaluate(scored, moderation.state)
     assert results.final

@@ -40,6 +40,7 @@ from bid_panel.core.panel import Role
 from bid_panel.core.sample import init_workspace
 from bid_panel.core.session import ScoringSession
 from bid_panel.core.sheet import Item
+from bid_panel.core.signing import sample_key, sample_public_key, signer
 from bid_panel.core.tender import CriterionKind
 from bid_panel.core.workspace import Workspace, load_workspace
 from tests.conftest import JUSTIFICATION, planned_value, ticking_clock
@@ -90,6 +91,12 @@ def find(session: ModerationSession, state: ItemState, kind=CriterionKind.SCORED
         ):
             return item
     raise AssertionError(f"the scored template has no {state} item of kind {kind}")
+
+
+def sign(session: ModerationSession) -> None:
+    """Sign the record as the sample's moderator (the sample's keys are public)."""
+    moderator_id = session.moderator.id
+    session.sign(signer(sample_key(moderator_id)), sample_public_key(moderator_id))
 
 
 def mean(scores: ItemScores) -> Decimal:
@@ -238,13 +245,18 @@ def test_accept_all_agreed_records_a_reason_that_states_the_scores(
         assert len(entry.reason) >= session.tender.rules.justification_min_length
         if criterion.kind is CriterionKind.SCORED:
             label = session.tender.scale_of(criterion).entry(entry.value).label
-            assert f"All three evaluators independently scored {entry.value} ({label})" in (
-                entry.reason
+            assert entry.reason.startswith(
+                f"All three evaluators independently reached {entry.value} ({label}). "
+                "Their reasons: "
             )
         else:
-            assert f"All three evaluators independently found the bid {entry.value}es" in (
-                entry.reason
+            assert entry.reason.startswith(
+                f"All three evaluators independently found the bid {entry.value}es the gate. "
+                "Their reasons: "
             )
+        # The reason refers to the tender through the evidence the evaluators cited.
+        for individual in scores.scores.values():
+            assert " ".join(individual.justification.split()).rstrip(".") in entry.reason
         assert entry.individual == {e: s.value for e, s in scores.scores.items()}
     assert session.to_accept() == {}
     assert session.accept_agreed() == []
@@ -273,7 +285,7 @@ def test_the_reason_says_how_many_evaluators_agreed(sample_without_record: Path)
     # Carys Evans declared a conflict with Kinfield: two evaluators scored its bid.
     both = [r for n, r in reasons if n == 2]
     assert both and all(r.startswith("Both evaluators independently ") for r in both)
-    assert any("Both evaluators independently scored 3 (Satisfactory)" in r for r in both)
+    assert any("Both evaluators independently reached 3 (Satisfactory)" in r for r in both)
 
 
 # --------------------------------------------------------------------------- history
@@ -322,6 +334,8 @@ def test_a_sheet_replaced_after_opening_shows_in_the_gate(
     session: ModerationSession, scored_workspace_dir: Path
 ) -> None:
     settle_everything(session)
+    assert session.gate().ready_to_sign and not session.gate().final
+    sign(session)
     assert session.gate().final
     session.close()
     # Carys's sheet is scored again, identically, on another day: a valid sheet with a
@@ -376,6 +390,7 @@ def test_the_gate_says_why_until_every_item_is_settled(scored: Workspace) -> Non
         assert session.gate().reasons == [
             f"{flagged} flagged item(s) not yet moderated",
             f"{len(items) - flagged} item(s) neither moderated nor accepted",
+            "moderation record not signed",
         ]
         session.accept_agreed()
         reasons = session.gate().reasons
@@ -384,9 +399,20 @@ def test_the_gate_says_why_until_every_item_is_settled(scored: Workspace) -> Non
             if scores.flagged:
                 session.agree(item, scores.values[0], REASON, quality(scored))
         left = [i for i in items if i not in session.state.current]
-        assert session.gate().reasons == [f"{len(left)} item(s) neither moderated nor accepted"]
+        assert session.gate().reasons == [
+            f"{len(left)} item(s) neither moderated nor accepted",
+            "moderation record not signed",
+        ]
+        assert not session.gate().ready_to_sign
         for item in left:
             session.agree(item, items[item].values[0], REASON, quality(scored))
+        # Every item is settled; the panel lists the moderator's key, so only the
+        # signature is missing.
+        verdict = session.gate()
+        assert verdict.reasons == ["moderation record not signed"]
+        assert verdict.awaiting_signature and verdict.ready_to_sign and not verdict.final
+        assert not evaluate(scored, session.state).final
+        sign(session)
         assert session.gate().final
         assert evaluate(scored, session.state).final
 

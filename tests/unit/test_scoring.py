@@ -9,11 +9,11 @@ import pytest
 from bid_panel.core.errors import BidPanelError, Findings
 from bid_panel.core.scoring import (
     PriceError,
+    ScaleValueError,
     below_minimum,
     display,
     display_text,
     effective_weights,
-    price_fractions,
     price_points,
     scored_contribution,
     spread_flagged,
@@ -36,6 +36,13 @@ def tender(sample) -> Tender:
 
 
 # --------------------------------------------------------------------------- price formulas
+
+
+def price_fractions(
+    formula: PriceFormula, prices: dict[str, Decimal], ceiling: Decimal | None = None
+) -> dict[str, Decimal]:
+    """Each bid's share (0..1) of the price weight: its points for a weight of 1."""
+    return price_points(formula, prices, D(1), ceiling)
 
 
 def test_relative_to_lowest_worked_example() -> None:
@@ -158,8 +165,14 @@ def test_scored_contribution_is_score_over_scale_maximum_times_points(tender: Te
 
 
 def test_scored_contribution_refuses_a_value_off_the_scale(tender: Tender) -> None:
-    with pytest.raises(ValueError, match="not an allowed value"):
-        scored_contribution(D(3), tender.scale_by_id["impact-0-2-5-8-10"], D(10))
+    scale = tender.scale_by_id["impact-0-2-5-8-10"]
+    with pytest.raises(ScaleValueError) as caught:
+        scored_contribution(D("3.0"), scale, D(10))
+    # A user's file to correct (the CLI exits 2 with the message), never a crash.
+    assert isinstance(caught.value, BidPanelError)
+    message = str(caught.value)
+    assert "the score 3 is not an allowed value" in message
+    assert f"{scale.name!r} (impact-0-2-5-8-10: 0/2/5/8/10)" in message
 
 
 def test_below_minimum(tender: Tender) -> None:

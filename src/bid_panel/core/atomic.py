@@ -10,6 +10,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import secrets
 import socket
 import stat
@@ -19,13 +20,22 @@ from pathlib import Path
 from bid_panel.core.errors import BidPanelError, SheetLocked
 
 
-def explain_os_error(exc: OSError, path: Path) -> BidPanelError:
+def explain_os_error(exc: OSError, path: Path, action: str = "save") -> BidPanelError:
+    """An OSError on `path` as a user-facing error. `action` is what failed: "save" (a
+    file replaced atomically: the old copy is intact), or another verb ("read", "create",
+    "write") for the same explanation without that promise."""
     if exc.errno == errno.ENOSPC:
         why = "the disk is full"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        why = "the folder is read-only or you lack permission to write it"
+        why = (
+            "you lack permission to read it"
+            if action == "read"
+            else "the folder is read-only or you lack permission to write it"
+        )
     else:
         why = exc.strerror or str(exc)
+    if action != "save":
+        return BidPanelError(f"could not {action} {path}: {why}")
     return BidPanelError(
         f"could not save {path}: {why}. The last good copy of the file is unchanged; "
         "free space or fix permissions, then try again."
@@ -58,6 +68,18 @@ def atomic_write(path: Path, data: bytes) -> None:
         if tmp_name is not None:
             with contextlib.suppress(OSError):
                 Path(tmp_name).unlink()
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Delete the temporary files a writer of `path` killed mid-save left behind (call it
+    holding the lock on `path`: only the lock holder writes them). The record itself is
+    always whole: the old copy or the new one."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{16}}\.tmp")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path.parent):
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    Path(entry.path).unlink()
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -20,9 +20,9 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from bid_panel.core.checks import assigned_leaves
-from bid_panel.core.consensus import ItemScores, gather
+from bid_panel.core.consensus import ItemScores
 from bid_panel.core.errors import BidPanelError
-from bid_panel.core.evaluation import evaluate
+from bid_panel.core.evaluation import evaluate, inputs
 from bid_panel.core.moderation import Consensus, Opened, Signed, Withdrawal
 from bid_panel.core.panel import Role
 from bid_panel.core.results import Results
@@ -247,12 +247,18 @@ def trails(loaded: LoadedWorkspace) -> Trails:
     tender = loaded.tender
     states = _states(loaded)
     moderation = loaded.moderation_state()
-    items = gather(tender, loaded.panel, loaded.bids, states)
+    workspace = loaded.workspace()
+    # The items as moderation saw them: once it is open, only submitted sheets of
+    # evaluators not withdrawn count (the same inputs the results are computed from).
+    found = inputs(workspace, moderation)
+    items = found.items
     results: Results | None = None
     error = ""
     try:
-        results = evaluate(loaded.workspace(), moderation)
-    except BidPanelError as exc:
+        results = evaluate(workspace, moderation, found)
+    except (BidPanelError, ValueError) as exc:
+        # ValueError: a value the engine refuses; the trail still shows every score and
+        # consensus as recorded, without totals.
         error = str(exc)
     assigned = {
         e.id: {c.id for c in assigned_leaves(tender, e.criteria)} for e in loaded.panel.evaluators
@@ -381,9 +387,8 @@ def quantize(value: Decimal | None, places: int = 2) -> str:
 
 def calibration(loaded: LoadedWorkspace) -> Calibration:
     tender = loaded.tender
-    states = _states(loaded)
     moderation = loaded.moderation_state()
-    items = gather(tender, loaded.panel, loaded.bids, states)
+    items = inputs(loaded.workspace(), moderation).items  # as moderation saw them
     diffs: dict[str, list[Decimal]] = defaultdict(list)
     spreads: dict[str, list[Decimal]] = defaultdict(list)
     flagged: dict[str, int] = defaultdict(int)

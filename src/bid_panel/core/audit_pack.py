@@ -17,6 +17,7 @@ can: keep the pack (or its SHA-256) somewhere the workspace's editors cannot wri
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import zipfile
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bid_panel import __version__
+from bid_panel.core.atomic import explain_os_error
 from bid_panel.core.errors import BidPanelError
 from bid_panel.core.verify import EXPORTS_DIR, VerifyReport, verify_workspace
 from bid_panel.core.workspace import BIDS_DIR, MODERATION_FILE, PANEL_FILE, SHEETS_DIR, TENDER_FILE
@@ -60,10 +62,21 @@ def record_files(root: Path, exclude: Path | None = None) -> list[Path]:
     return sorted(found, key=lambda p: p.as_posix())
 
 
-def manifest(root: Path, files: list[Path]) -> dict[str, object]:
-    entries = []
+def read_files(root: Path, files: list[Path]) -> dict[Path, bytes]:
+    """The bytes of every file, read once: the manifest and the zip are made from these
+    same bytes, so a file saved while the pack is made cannot make them disagree."""
+    contents: dict[Path, bytes] = {}
     for rel in files:
-        data = (root / rel).read_bytes()
+        try:
+            contents[rel] = (root / rel).read_bytes()
+        except OSError as exc:
+            raise explain_os_error(exc, root / rel, "read") from None
+    return contents
+
+
+def manifest(contents: dict[Path, bytes]) -> dict[str, object]:
+    entries = []
+    for rel, data in contents.items():
         entries.append(
             {
                 "path": rel.as_posix(),
@@ -107,11 +120,14 @@ def build_pack(root: Path, out: Path) -> PackResult:
     if out.exists() and out.is_dir():
         raise BidPanelError(f"{out} is a folder; give the name of the zip file to write")
     report = verify_workspace(root)
-    files = record_files(root, exclude=out.resolve())
-    listing = manifest(root, files)
+    contents = read_files(root, record_files(root, exclude=out.resolve()))
+    listing = manifest(contents)
     label = root.resolve().name
     sums = "".join(f"{e['sha256']}  {e['path']}\n" for e in listing["files"])  # type: ignore[attr-defined]
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise explain_os_error(exc, out.parent, "create") from None
     partial = out.with_name(out.name + ".tmp")
     try:
         with zipfile.ZipFile(partial, "w") as archive:
@@ -120,13 +136,16 @@ def build_pack(root: Path, out: Path) -> PackResult:
             _write(archive, "SHA256SUMS", sums.encode("utf-8"))
             _write(archive, "verify-report.json", _json(report.as_json(root_label=label)))
             _write(archive, "verify-report.txt", (report.text(root_label=label) + "\n").encode())
-            for rel in files:
-                _write(archive, WORKSPACE_PREFIX + rel.as_posix(), (root / rel).read_bytes())
+            for rel, data in contents.items():
+                _write(archive, WORKSPACE_PREFIX + rel.as_posix(), data)
         partial.replace(out)
-    except BaseException:
-        partial.unlink(missing_ok=True)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise explain_os_error(exc, out, "write") from None
         raise
-    return PackResult(out, len(files), report)
+    return PackResult(out, len(contents), report)
 
 
 def _json(data: object) -> bytes:

@@ -43,21 +43,23 @@ def inputs(workspace: Workspace, state: ModerationState | None = None) -> Inputs
     )
 
 
-def evaluate(workspace: Workspace, state: ModerationState | None = None) -> Results:
+def evaluate(
+    workspace: Workspace, state: ModerationState | None = None, found: Inputs | None = None
+) -> Results:
     """Consolidated results. Final only when the moderation gate is passed; otherwise
-    provisional, with the reasons, using agreed scores and provisional lower medians."""
-    found = inputs(workspace, state)
+    provisional, with the reasons, using agreed scores and provisional lower medians.
+    `found` reuses inputs already computed (by `inputs(workspace, state)`)."""
+    found = found if found is not None else inputs(workspace, state)
     return consolidate(workspace.tender, workspace.bids, found.outcomes, found.provisional_reasons)
 
 
 def robustness(
-    workspace: Workspace, state: ModerationState | None = None
+    workspace: Workspace, state: ModerationState | None = None, found: Inputs | None = None
 ) -> tuple[Results, Robustness]:
-    """Results and their sensitivity checks (see bid_panel.core.robustness)."""
-    found = inputs(workspace, state)
-    results = consolidate(
-        workspace.tender, workspace.bids, found.outcomes, found.provisional_reasons
-    )
+    """Results and their sensitivity checks (see bid_panel.core.robustness). `found` reuses
+    inputs already computed (by `inputs(workspace, state)`), so they are read once."""
+    found = found if found is not None else inputs(workspace, state)
+    results = evaluate(workspace, state, found)
     report = assess(
         workspace.tender,
         workspace.bids,

@@ -20,11 +20,13 @@ from pydantic import AwareDatetime, Field
 from bid_panel.core import clock
 from bid_panel.core.base import Sha256, Slug, Strict
 from bid_panel.core.checks import assigned_leaves, value_problem
-from bid_panel.core.consensus import ItemScores, Moderated, gather
+from bid_panel.core.consensus import ItemScores, Moderated, allowed_values, gather, is_allowed
 from bid_panel.core.errors import BidPanelError, Findings, InvalidFiles, RecordError
+from bid_panel.core.justification import RestatementCheck, check_restatement, criterion_text
 from bid_panel.core.ledger import RecordFile, RecordFormat, RecordWriter, check_chain
 from bid_panel.core.panel import Panel, Role
 from bid_panel.core.sheet import Item, SheetState
+from bid_panel.core.signing import verify_signature
 from bid_panel.core.tender import Criterion, CriterionKind, Tender
 from bid_panel.core.workspace import Workspace
 
@@ -207,17 +209,23 @@ def active_states(workspace: Workspace, state: ModerationState) -> dict[str, She
 
 
 def moderation_items(workspace: Workspace, state: ModerationState) -> dict[Item, ItemScores]:
-    """Items to moderate (quality and pass/fail, with their scores), flagged ones first."""
+    """Items to moderate (with their scores), flagged ones first: every quality and
+    pass/fail item, and a price check only when the price evaluators disagree on whether
+    the price is compliant (or it was moderated already). A price the price evaluators
+    agree on is settled by them and scored by the formula."""
     items = gather(
         workspace.tender,
         active_panel(workspace, state),
         workspace.bids,
         active_states(workspace, state),
     )
-    price = {c.id for c in workspace.tender.price_criteria}
     return dict(
         sorted(
-            ((k, v) for k, v in items.items() if k[1] not in price),
+            (
+                (k, v)
+                for k, v in items.items()
+                if not v.price_check or v.flagged or k in state.current
+            ),
             key=lambda kv: (not kv[1].flagged, -(kv[1].spread or 0), kv[0]),
         )
     )
@@ -235,13 +243,55 @@ def active_panel(workspace: Workspace, state: ModerationState) -> Panel:
 
 @dataclass(frozen=True)
 class Gate:
-    """Whether results are final, and if not, why."""
+    """Whether results are final, and if not, why.
+
+    `reasons` holds every reason, the signature's included (results name them all). When
+    the panel lists a public key for the moderator, results are final only once the
+    moderator has signed the record as it stands: `signature_reason` is then the reason
+    still open on that account, and `ready_to_sign` says every other reason is cleared
+    (what the moderator's screens ask before offering to sign)."""
 
     reasons: list[str]
+    signature_reason: str = ""
+    """Why the moderator's signature is still needed ("" when it is not)."""
+
+    @property
+    def awaiting_signature(self) -> bool:
+        return bool(self.signature_reason)
 
     @property
     def final(self) -> bool:
-        return not self.reasons
+        return not self.reasons and not self.awaiting_signature
+
+    @property
+    def ready_to_sign(self) -> bool:
+        """Every reason but the moderator's signature is cleared."""
+        return all(r == self.signature_reason for r in self.reasons)
+
+
+def signature_problem(workspace: Workspace, state: ModerationState) -> str:
+    """Why the record still needs the moderator's signature, or "" when it does not (the
+    panel lists no key for the moderator, or the signature covers the record as it is)."""
+    if state.header is None or state.opened is None:
+        return ""
+    moderator = workspace.panel.by_id.get(state.header.moderator)
+    key = moderator.public_key if moderator is not None else None
+    if key is None:
+        return ""
+    signed = state.signed
+    if signed is None or not signed.signature:
+        return "moderation record not signed"
+    if state.events_since_signed:
+        count = state.events_since_signed
+        return (
+            "record changed since the moderator signed it: "
+            f"{count} entr{'y' if count == 1 else 'ies'} after the signature"
+        )
+    if signed.public_key not in (None, key) or not verify_signature(
+        key, signed.prev, signed.signature
+    ):
+        return "the moderator's signature does not verify against the key on the panel"
+    return ""
 
 
 def gate(workspace: Workspace, state: ModerationState) -> Gate:
@@ -253,14 +303,46 @@ def gate(workspace: Workspace, state: ModerationState) -> Gate:
         reasons.append("moderation has not started")
     else:
         items = moderation_items(workspace, state)
-        flagged = [k for k, i in items.items() if i.flagged and k not in state.current]
-        unsettled = [k for k, i in items.items() if not i.flagged and k not in state.current]
+        open_items = {k: i for k, i in items.items() if k not in state.current}
+        flagged = [k for k, i in open_items.items() if i.flagged and not i.price_check]
+        prices = [k for k, i in open_items.items() if i.flagged and i.price_check]
+        unsettled = [k for k, i in open_items.items() if not i.flagged]
         if flagged:
             reasons.append(f"{len(flagged)} flagged item(s) not yet moderated")
+        if prices:
+            reasons.append(
+                "the price evaluators disagree on whether the price is compliant, not yet "
+                "moderated: " + ", ".join(_item_names(workspace, prices))
+            )
         if unsettled:
             reasons.append(f"{len(unsettled)} item(s) neither moderated nor accepted")
+        invalid = [
+            k
+            for k, c in state.current.items()
+            if k in items and not is_allowed(c.value, items[k].allowed)
+        ]
+        if invalid:
+            reasons.append(
+                "consensus not an allowed value (the record was edited): "
+                + ", ".join(_item_names(workspace, invalid))
+            )
         reasons.extend(seal_changes(workspace, state))
-    return Gate(reasons)
+    signature = signature_problem(workspace, state)
+    if signature:
+        reasons.append(signature)
+    return Gate(reasons, signature)
+
+
+def _item_names(workspace: Workspace, items: list[Item], limit: int = 6) -> list[str]:
+    names = []
+    for bidder, cid in items[:limit]:
+        bid = workspace.bids.get(bidder)
+        criterion = workspace.tender.by_id.get(cid)
+        title = criterion.title if criterion else cid
+        names.append(f"{bid.bidder.name if bid else bidder} ({title})")
+    if len(items) > limit:
+        names.append(f"and {len(items) - limit} more")
+    return names
 
 
 def seal_changes(workspace: Workspace, state: ModerationState) -> list[str]:
@@ -343,12 +425,9 @@ def item_state(scores: ItemScores, consensus: Consensus | None) -> ItemState:
 
 
 def consensus_values(tender: Tender, criterion: Criterion) -> list[Decimal | str]:
-    """The values a consensus may take: the scale's allowed values, or pass / fail."""
-    if criterion.kind is CriterionKind.SCORED:
-        return list(tender.scale_of(criterion).allowed)
-    if criterion.kind is CriterionKind.PASS_FAIL:
-        return ["pass", "fail"]
-    return []
+    """The values a consensus may take: the scale's allowed values, pass / fail, or (a
+    disputed price check) compliant / non_compliant."""
+    return list(allowed_values(tender, criterion))
 
 
 def value_label(tender: Tender, criterion: Criterion, value: Decimal | str) -> str:
@@ -356,7 +435,12 @@ def value_label(tender: Tender, criterion: Criterion, value: Decimal | str) -> s
     if isinstance(value, Decimal) and criterion.kind is CriterionKind.SCORED:
         entry = tender.scale_of(criterion).entry(value)
         return entry.label if entry else ""
-    return {"pass": "Pass", "fail": "Fail"}.get(str(value), str(value))
+    return {
+        "pass": "Pass",
+        "fail": "Fail",
+        "compliant": "Compliant",
+        "non_compliant": "Non-compliant",
+    }.get(str(value), str(value))
 
 
 def value_text(tender: Tender, criterion: Criterion, value: Decimal | str) -> str:
@@ -382,16 +466,26 @@ def default_present(workspace: Workspace, state: ModerationState, item: Item) ->
     if current is not None:
         return list(current.present)
     base = list(state.opened.present) if state.opened else []
-    out = [p for p in base if p not in conflicted(workspace, item[0])]
-    return out or base
+    # Nobody left (everyone present declared a conflict) means nobody may agree it: the
+    # moderator must record who else took part, never the conflicted members by default.
+    return [p for p in base if p not in conflicted(workspace, item[0])]
 
 
 _COUNT_WORDS = {2: "Both evaluators", 3: "All three evaluators", 4: "All four evaluators"}
 
+_VERDICT_FOUND = {
+    "pass": "found the bid passes the gate",
+    "fail": "found the bid fails the gate",
+    "compliant": "found the price compliant",
+    "non_compliant": "found the price non-compliant",
+}
+
 
 def agreed_reason(workspace: Workspace, item: Item, scores: ItemScores) -> str:
-    """The recorded basis for accepting an item on which every evaluator agrees; it says
-    what the scores were, so the record explains itself without the sheets."""
+    """The recorded reason for accepting an item on which every evaluator agrees: the
+    agreed value, then the evidence from the tender the evaluators cited (their
+    justifications, each once, whitespace trimmed), so that the reason explains the score
+    by reference to the bidder's tender, as an assessment summary must."""
     criterion = workspace.tender.by_id[item[1]]
     count = len(scores.values)
     who = (
@@ -403,19 +497,22 @@ def agreed_reason(workspace: Workspace, item: Item, scores: ItemScores) -> str:
     if isinstance(value, Decimal):
         label = value_label(workspace.tender, criterion, value)
         shown = format(value.normalize(), "f") if value == value.to_integral() else str(value)
-        what = f"scored {shown}" + (f" ({label})" if label else "")
+        # "reached", not "scored": the summaries refuse wording that reports individual
+        # scores, and the record says what the panel accepted.
+        what = f"reached {shown}" + (f" ({label})" if label else "")
     else:
-        what = f"found the bid {'passes' if value == 'pass' else 'fails'} the gate"
-    agreement = (
-        "With no difference between them"
-        if count > 1
-        else "With a single assessment and nothing to reconcile"
-    )
-    return (
-        f"{who} independently {what} on {criterion.title}. {agreement}, the panel accepted "
-        "the agreed score without further discussion; the evaluators' justifications record "
-        "the evidence from the tender."
-    )
+        what = _VERDICT_FOUND.get(str(value), f"found {value}")
+    evidence: list[str] = []
+    for evaluator, entry in scores.scores.items():
+        if evaluator in scores.invalid:
+            continue
+        text = " ".join(entry.justification.split())
+        if text:
+            text = text if text.endswith((".", "!", "?")) else text + "."
+            if text not in evidence:
+                evidence.append(text)
+    cited = " ".join(evidence) if evidence else "(none recorded)"
+    return f"{who} independently {what}. {'Their reasons' if count > 1 else 'The reason'}: {cited}"
 
 
 def consensus_problems(
@@ -434,7 +531,12 @@ def consensus_problems(
     tender = workspace.tender
     criterion = tender.by_id.get(item[1])
     scores = moderation_items(workspace, state).get(item)
-    if scores is None or criterion is None or criterion.kind is CriterionKind.PRICE:
+    if scores is None or criterion is None or criterion.kind is CriterionKind.GROUP:
+        if criterion is not None and criterion.kind is CriterionKind.PRICE:
+            return [
+                f"{item} is not an item to moderate: the price evaluators agree on the price "
+                "check, and the price is scored by the published formula"
+            ]
         return [f"{item} is not an item to moderate"]
     problems = []
     if value is None:
@@ -452,6 +554,16 @@ def consensus_problems(
             f"a consensus needs a reason of at least {minimum} characters "
             f"({len(reason.strip())} so far)"
         )
+    else:
+        check = restatement(workspace, item, reason)
+        if check.flagged:
+            problems.append(
+                "the reason merely restates the criterion: "
+                f"{check.criterion_share:.0%} of it is criterion or scale text and only "
+                f"{check.bid_share:.0%} refers to the tender. Say what in this bidder's "
+                "tender earned the score (Woods v Milton Keynes); the assessment summary "
+                "gives the bidder this reason"
+            )
     current = state.current.get(item)
     if current is not None and reason.strip() == current.reason.strip():
         problems.append("a change needs its own reason: this is the reason already recorded")
@@ -471,6 +583,19 @@ def consensus_problems(
     ):
         problems.append("only an item where all evaluators agree can be accepted as is")
     return problems
+
+
+def restatement(workspace: Workspace, item: Item, reason: str) -> RestatementCheck:
+    """The summaries' own check of a moderation reason: does it merely restate the
+    criterion and its scale instead of referring to the bidder's tender?"""
+    tender = workspace.tender
+    criterion = tender.by_id[item[1]]
+    bid = workspace.bids.get(item[0])
+    bid_text = bid.responses.get(item[1], "") if bid is not None else ""
+    if bid is not None and criterion.kind is CriterionKind.PRICE and bid.price is not None:
+        bid_text += "\n".join(["", *(line.description for line in bid.price.lines)])
+        bid_text += "\n" + bid.price.notes
+    return check_restatement(reason, criterion_text(tender, criterion), bid_text)
 
 
 def signature_status(state: ModerationState) -> str:
@@ -675,23 +800,29 @@ class ModerationSession:
         """Accept every unmoderated, unflagged item on which all evaluators agree, each with
         its own recorded reason (by default `agreed_reason`, which states the scores) and
         attendance (by default `default_present`)."""
-        out = []
+        planned = []
+        refused = []
         for item, scores in self.to_accept().items():
             reason = (
                 reason_for(item, scores)
                 if reason_for
                 else agreed_reason(self.workspace, item, scores)
             )
-            out.append(
-                self.agree(
-                    item,
-                    scores.values[0],
-                    reason,
-                    present if present is not None else self.present_for(item),
-                    basis="accepted_agreement",
-                )
+            who = present if present is not None else self.present_for(item)
+            problems = self.problems(item, scores.values[0], reason, who, "accepted_agreement")
+            if problems:
+                refused.append(f"{item[0]} / {item[1]}: {'; '.join(problems)}")
+            planned.append((item, scores.values[0], reason, who))
+        if refused:
+            # Nothing is written unless every item can be: no half-accepted agenda.
+            raise ModerationRefused(
+                f"nothing accepted: {len(refused)} item(s) cannot be accepted as agreed: "
+                + " | ".join(refused)
             )
-        return out
+        return [
+            self.agree(item, value, reason, who, basis="accepted_agreement")
+            for item, value, reason, who in planned
+        ]
 
     def sign(self, sign: Callable[[str], str] | None, public_key: str | None) -> Signed:
         head = self._writer.record.head

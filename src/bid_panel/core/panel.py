@@ -16,6 +16,12 @@ from bid_panel.core.base import ShortText, Slug, Strict
 PANEL_FORMAT = "bid-panel/panel@1"
 
 
+def short_name(name: str) -> str:
+    """A panel member's name without the role in brackets: `Amara Okafor (Head of ...)`
+    -> `Amara Okafor`. The one spelling for every screen and file."""
+    return name.split(" (")[0].strip()
+
+
 class Role(StrEnum):
     QUALITY = "quality"
     PRICE = "price"
@@ -37,6 +43,11 @@ class Evaluator(Strict):
     @property
     def sees_prices(self) -> bool:
         return self.role is not Role.QUALITY
+
+    @property
+    def short_name(self) -> str:
+        """`Amara Okafor (Head of ...)` -> `Amara Okafor` (the id when nothing is left)."""
+        return short_name(self.name) or self.id
 
 
 class Panel(Strict):

@@ -29,6 +29,21 @@ from bid_panel.core.tender import CriterionKind, Tender
 
 RESULTS_FORMAT = "bid-panel/results@1"
 
+COMPARE_PLACES = 30
+"""Totals are compared (ranking, ties, the winning margin) after quantizing them, in the
+engine context, to this many decimal places: far below any display rounding and any real
+difference between tenders, far above the engine's rounding noise. Two totals equal in exact
+arithmetic (20/3 reached as 10/3 + 10/3 or as 20/3) then compare equal whatever the
+caller's decimal precision, so the ranking and its tie-break notes never depend on it."""
+
+_COMPARE_QUANTUM = Decimal(1).scaleb(-COMPARE_PLACES)
+
+
+def comparable(value: Decimal) -> Decimal:
+    """A total as ranking compares it: quantized to COMPARE_PLACES in the engine context."""
+    with localcontext(ENGINE_CONTEXT):
+        return value.quantize(_COMPARE_QUANTUM)
+
 
 @dataclass(frozen=True)
 class Exclusion:
@@ -61,10 +76,8 @@ class BidResult:
     quality_total: Decimal = ZERO
     price_total: Decimal = ZERO
     rank: int | None = None
-
-    @property
-    def overall(self) -> Decimal:
-        return self.quality_total + self.price_total
+    overall: Decimal = ZERO
+    """quality_total + price_total, computed in the engine context by `consolidate`."""
 
     @property
     def excluded(self) -> bool:
@@ -72,10 +85,11 @@ class BidResult:
 
     def contribution_under(self, tender: Tender, criterion_id: str) -> Decimal:
         total = ZERO
-        for leaf in tender.leaves_under(criterion_id):
-            item = self.items.get(leaf.id)
-            if item is not None and item.contribution is not None:
-                total += item.contribution
+        with localcontext(ENGINE_CONTEXT):
+            for leaf in tender.leaves_under(criterion_id):
+                item = self.items.get(leaf.id)
+                if item is not None and item.contribution is not None:
+                    total += item.contribution
         return total
 
 
@@ -108,13 +122,21 @@ class Results:
         ranked = self.ranked
         if len(ranked) < 2:
             return None
-        return ranked[0].overall - ranked[1].overall
+        first, second = ranked[0].overall, ranked[1].overall
+        if comparable(first) == comparable(second):
+            return ZERO  # equal in exact arithmetic: no margin, whatever the noise
+        with localcontext(ENGINE_CONTEXT):
+            return first - second
 
     def by_bidder(self, bidder: str) -> BidResult:
         for bid in self.bids:
             if bid.bidder == bidder:
                 return bid
         raise KeyError(bidder)
+
+
+_NO_OUTCOME = Outcome(None, Source.MISSING)
+"""Shared (Outcome is frozen): not a new one per item and scenario."""
 
 
 def consolidate(
@@ -128,6 +150,18 @@ def consolidate(
     reasons = list(provisional_reasons)
     results: dict[str, BidResult] = {}
     missing = 0
+    # What every bid needs of each leaf, looked up once, not per bid (robustness runs this
+    # 400 times over 12,000 items on a large tender: benchmarks/run.py, profiled).
+    leaves = [
+        (
+            leaf,
+            leaf.id,
+            leaf.kind,
+            tender.scale_of(leaf) if leaf.kind is CriterionKind.SCORED else None,
+            points[leaf.id],
+        )
+        for leaf in tender.leaves
+    ]
     with localcontext(ENGINE_CONTEXT):
         for bidder_id in sorted(bids):
             bid = bids[bidder_id]
@@ -138,18 +172,19 @@ def consolidate(
                 submitted_at=bid.submitted_at,
                 price=bid.price.total if bid.price else None,
             )
-            for leaf in tender.leaves:
-                outcome = outcomes.get((bidder_id, leaf.id), Outcome(None, Source.MISSING))
+            for leaf, leaf_id, kind, scale, leaf_points in leaves:
+                outcome = outcomes.get((bidder_id, leaf_id), _NO_OUTCOME)
                 value = outcome.value
                 contribution: Decimal | None = None
                 if outcome.source is Source.MISSING:
-                    missing += 1
-                if leaf.kind is CriterionKind.SCORED:
+                    if outcome.reason:
+                        reasons.append(outcome.reason)  # an invalid value, named
+                    else:
+                        missing += 1
+                if kind is CriterionKind.SCORED:
                     contribution = ZERO
                     if isinstance(value, Decimal):
-                        contribution = scored_contribution(
-                            value, tender.scale_of(leaf), points[leaf.id]
-                        )
+                        contribution = scored_contribution(value, scale, leaf_points)
                         if below_minimum(leaf, value):
                             why = (
                                 f"{leaf.title}: consensus score {value} is below the "
@@ -157,18 +192,22 @@ def consolidate(
                             )
                             _fail(result, leaf.id, why, leaf.failing_disqualifies)
                     result.quality_total += contribution
-                elif leaf.kind is CriterionKind.PASS_FAIL and value == "fail":
+                elif kind is CriterionKind.PASS_FAIL and value == "fail":
                     _fail(
                         result,
                         leaf.id,
                         f"{leaf.title}: failed (pass/fail gate)",
                         leaf.failing_disqualifies,
                     )
-                elif leaf.kind is CriterionKind.PRICE and value == "non_compliant":
-                    reason = outcome.reason or "the price evaluator found the price non-compliant"
-                    _fail(result, leaf.id, f"{leaf.title}: price not compliant ({reason})", True)
-                result.items[leaf.id] = CriterionResult(
-                    leaf.id, value, outcome.source, points[leaf.id], contribution, outcome.reason
+                elif kind is CriterionKind.PRICE and value == "non_compliant":
+                    _fail(
+                        result,
+                        leaf.id,
+                        f"{leaf.title}: price not compliant ({_price_reason(outcome)})",
+                        True,
+                    )
+                result.items[leaf_id] = CriterionResult(
+                    leaf_id, value, outcome.source, leaf_points, contribution, outcome.reason
                 )
             results[bidder_id] = result
 
@@ -183,12 +222,27 @@ def consolidate(
             for bidder_id, value in earned.items():
                 results[bidder_id].items[leaf.id].contribution = value
                 results[bidder_id].price_total += value
+        for result in results.values():
+            result.overall = result.quality_total + result.price_total
 
     if missing:
         reasons.append(f"{missing} item(s) have no score yet")
     ranked, tie_breaks = _rank(tender, [r for r in results.values() if not r.excluded])
     excluded = sorted((r for r in results.values() if r.excluded), key=lambda r: r.bidder)
     return Results(tender, ranked + excluded, _unique(reasons), tie_breaks, points)
+
+
+def _price_reason(outcome: Outcome) -> str:
+    """Why a price is non-compliant, as truthfully as the record allows: the moderated
+    reason, the price evaluators' own justification, or that the verdict is provisional."""
+    if outcome.reason:
+        return outcome.reason
+    if outcome.source is Source.PROVISIONAL:
+        return (
+            "provisional: the price evaluators disagree on whether the price is compliant "
+            "and the panel has not yet moderated it"
+        )
+    return "the price evaluator found the price non-compliant"
 
 
 def _fail(result: BidResult, criterion: str, why: str, disqualifies: bool) -> None:
@@ -203,17 +257,20 @@ def _unique(items: list[str]) -> list[str]:
 
 
 def _tie_key(tender: Tender, bid: BidResult) -> tuple[Any, ...]:
-    key: list[Any] = [-bid.overall]
-    for rule in tender.rules.tie_break:
-        if rule == "quality_total":
-            key.append(-bid.quality_total)
-        elif rule == "price_total":
-            key.append(-bid.price_total)
-        elif rule == "earliest_submission":
-            key.append(bid.submitted_at)
-        else:
-            key.append(-bid.contribution_under(tender, rule.split(":", 1)[1]))
-    return tuple(key)
+    """What ranking sorts on: totals compared as `comparable` (negated, exactly, in the
+    engine context: higher first), then the published tie-break rules in order."""
+    with localcontext(ENGINE_CONTEXT):
+        key: list[Any] = [-comparable(bid.overall)]
+        for rule in tender.rules.tie_break:
+            if rule == "quality_total":
+                key.append(-comparable(bid.quality_total))
+            elif rule == "price_total":
+                key.append(-comparable(bid.price_total))
+            elif rule == "earliest_submission":
+                key.append(bid.submitted_at)
+            else:
+                key.append(-comparable(bid.contribution_under(tender, rule.split(":", 1)[1])))
+        return tuple(key)
 
 
 def _rank(tender: Tender, bids: list[BidResult]) -> tuple[list[BidResult], list[str]]:

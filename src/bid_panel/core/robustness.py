@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from bid_panel.core.bid import Bid
 from bid_panel.core.consensus import ItemScores, Outcome, Source, lower_median
+from bid_panel.core.gcpause import gc_paused
 from bid_panel.core.results import Results, consolidate
 from bid_panel.core.scoring import PriceError
 from bid_panel.core.sheet import Item
@@ -81,14 +82,23 @@ def compare(base: Results, other: Results, names: Mapping[str, str]) -> list[str
             base.winner.bidder if base.winner else None,
             other.winner.bidder if other.winner else None,
         )
-    base_order = _order(base)
-    other_order = _order(other)
-    common = [b for b in base_order if b in other_order]
+    # Ranks by dict and a suffix minimum, not list.index in a double loop: with 300 bids and
+    # 400 scenarios that was O(n^3) per scenario and most of an export's time (profiled in
+    # benchmarks/run.py). Same pairs, same order.
+    position = {b: k for k, b in enumerate(_order(other))}
+    common = [b for b in _order(base) if b in position]
+    ranks = [position[b] for b in common]
+    lowest_after = [len(ranks)] * (len(ranks) + 1)
+    for k in range(len(ranks) - 1, -1, -1):
+        lowest_after[k] = min(ranks[k], lowest_after[k + 1])
     for i, first in enumerate(common):
-        for second in common[i + 1 :]:
+        if ranks[i] < lowest_after[i + 1]:
+            continue  # nothing after it now ranks above it
+        for j in range(i + 1, len(common)):
+            second = common[j]
             if (first, second) == said:
                 continue  # already said: the new winner now ranks above the old one
-            if other_order.index(first) > other_order.index(second):
+            if ranks[i] > ranks[j]:
                 flips.append(f"{names[second]} now ranks above {names[first]}")
     excluded_now = {b.bidder for b in other.bids if b.excluded} - {
         b.bidder for b in base.bids if b.excluded
@@ -100,10 +110,16 @@ def compare(base: Results, other: Results, names: Mapping[str, str]) -> list[str
 def independent_outcomes(
     items: Mapping[Item, ItemScores], leave_out: str | None = None
 ) -> dict[Item, Outcome]:
-    """Outcomes from independent scores only (lower median), optionally without one evaluator."""
+    """Outcomes from independent scores only (lower median), optionally without one evaluator.
+    A value off the scale is left out (see `ItemScores.invalid`): it never reaches the
+    arithmetic."""
     out: dict[Item, Outcome] = {}
     for key, item in items.items():
-        values = [s.value for e, s in item.scores.items() if e != leave_out and s.value is not None]
+        values = [
+            s.value
+            for e, s in item.scores.items()
+            if e != leave_out and s.value is not None and e not in item.invalid
+        ]
         if values:
             out[key] = Outcome(lower_median(values), Source.PROVISIONAL)
         else:
@@ -159,6 +175,21 @@ def assess(
     evaluator_names: Mapping[str, str] | None = None,
 ) -> Robustness:
     """Run every check against `baseline` (the results from `outcomes`)."""
+    # Hundreds of consolidations build millions of short-lived objects: with the collector
+    # walking a large tender's loaded records each time, that doubled the time (see gcpause).
+    with gc_paused():
+        return _assess(tender, bids, outcomes, items, evaluators, baseline, evaluator_names)
+
+
+def _assess(
+    tender: Tender,
+    bids: Mapping[str, Bid],
+    outcomes: Mapping[Item, Outcome],
+    items: Mapping[Item, ItemScores],
+    evaluators: list[str],
+    baseline: Results,
+    evaluator_names: Mapping[str, str] | None,
+) -> Robustness:
     names = _names(baseline)
     who = evaluator_names or {}
     report = Robustness(baseline.winner.bidder if baseline.winner else None)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bid_panel.core import clock
+from bid_panel.core.atomic import explain_os_error
 from bid_panel.core.errors import BidPanelError
 from bid_panel.core.moderation import ModerationSession, conflicted
 from bid_panel.core.panel import Role
@@ -60,18 +61,29 @@ def sample_files() -> SampleFiles:
 
 def init_workspace(target: Path, *, with_sample_scores: bool = False) -> Path:
     """Create a workspace at `target` from the sample tender (refuses a non-empty folder)."""
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise BidPanelError(
-            f"{target} already exists and is not an empty folder; choose a new folder"
-        )
+    try:
+        existed = target.exists()
+        if existed and (not target.is_dir() or any(target.iterdir())):
+            raise BidPanelError(
+                f"{target} already exists and is not an empty folder; choose a new folder"
+            )
+    except OSError as exc:
+        raise explain_os_error(exc, target, "create the workspace") from None
     files = sample_files()
-    (target / BIDS_DIR).mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(files.tender, target / TENDER_FILE)
-    shutil.copyfile(files.panel, target / PANEL_FILE)
-    for bid in files.bids:
-        shutil.copyfile(bid, target / BIDS_DIR / bid.name)
-    if with_sample_scores:
-        write_sample_scores(target, files)
+    try:
+        (target / BIDS_DIR).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(files.tender, target / TENDER_FILE)
+        shutil.copyfile(files.panel, target / PANEL_FILE)
+        for bid in files.bids:
+            shutil.copyfile(bid, target / BIDS_DIR / bid.name)
+        if with_sample_scores:
+            write_sample_scores(target, files)
+    except BaseException as exc:
+        if not existed:  # leave no half-made workspace behind
+            shutil.rmtree(target, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise explain_os_error(exc, target, "create the workspace") from None
+        raise
     return target
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from bid_panel.core.atomic import atomic_write_text
+from bid_panel.core.atomic import atomic_write_text, explain_os_error
 from bid_panel.core.bid import Bid
 from bid_panel.core.moderation import ModerationEvent, ModerationHeader
 from bid_panel.core.panel import Panel
@@ -49,7 +49,10 @@ def schema_of(model: type[BaseModel], name: str) -> dict[str, object]:
 
 
 def write_schemas(folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise explain_os_error(exc, folder, "create") from None
     written = []
     for name, model in SCHEMAS.items():
         path = folder / f"{name}.schema.json"

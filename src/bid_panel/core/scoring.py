@@ -13,7 +13,15 @@ from collections.abc import Mapping
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 
 from bid_panel.core.errors import BidPanelError
-from bid_panel.core.tender import Criterion, CriterionKind, PriceFormula, Rounding, Scale, Tender
+from bid_panel.core.tender import (
+    Criterion,
+    CriterionKind,
+    PriceFormula,
+    Rounding,
+    Scale,
+    Tender,
+    number_text,
+)
 
 ENGINE_CONTEXT = Context(prec=50, rounding=ROUND_HALF_EVEN)
 """One context for all engine arithmetic: 50 significant digits, far beyond any display."""
@@ -25,6 +33,11 @@ ONE = Decimal(1)
 
 class PriceError(BidPanelError):
     """A price formula is undefined for the prices given (zero price, bad ceiling...)."""
+
+
+class ScaleValueError(BidPanelError):
+    """A score that is not one of its scale's allowed values (a hand-edited sheet or
+    moderation record, say): a user's file to correct, never a crash."""
 
 
 def effective_weights(tender: Tender) -> dict[str, Decimal]:
@@ -47,23 +60,16 @@ def effective_weights(tender: Tender) -> dict[str, Decimal]:
 def scored_contribution(value: Decimal, scale: Scale, points: Decimal) -> Decimal:
     """score / scale maximum x points."""
     if value not in scale.allowed:
-        raise ValueError(f"{value} is not an allowed value of scale {scale.id}")
-    with localcontext(ENGINE_CONTEXT):
-        return value * points / scale.maximum  # divide last: exact whenever it can be
-
-
-def price_fractions(
-    formula: PriceFormula,
-    prices: Mapping[str, Decimal],
-    ceiling: Decimal | None = None,
-) -> dict[str, Decimal]:
-    """Each bid's share (0..1) of the price weight, by the published formula.
-
-    `prices` are the compliant bids' prices. Undefined cases raise PriceError with the
-    reason instead of dividing by zero.
-    """
-    with localcontext(ENGINE_CONTEXT):
-        return {b: n / d for b, (n, d) in _price_ratios(formula, prices, ceiling).items()}
+        raise ScaleValueError(
+            f"the score {number_text(value)} is not an allowed value of the scale "
+            f"{scale.name!r} ({scale.id}: {scale.describe()}); correct the score sheet or "
+            "moderation record that gives it (`bid-panel verify` locates it)"
+        )
+    # The engine context's own operations, not `with localcontext(...)`: the same arithmetic,
+    # without copying the context for each of the million contributions that robustness
+    # scenarios compute on a large tender (profiled in benchmarks/run.py).
+    engine = ENGINE_CONTEXT
+    return engine.divide(engine.multiply(value, points), scale.maximum)  # divide last: exact
 
 
 def _price_ratios(
@@ -113,7 +119,9 @@ def price_points(
     weight: Decimal,
     ceiling: Decimal | None = None,
 ) -> dict[str, Decimal]:
-    """Price score in points: weight x numerator / denominator (one division, last)."""
+    """Price score in points: weight x numerator / denominator (one division, last), by
+    the published formula. `prices` are the compliant bids' prices; undefined cases raise
+    PriceError with the reason instead of dividing by zero."""
     with localcontext(ENGINE_CONTEXT):
         ratios = _price_ratios(formula, prices, ceiling)
         return {b: weight * n / d for b, (n, d) in ratios.items()}

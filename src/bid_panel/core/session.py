@@ -26,6 +26,7 @@ from bid_panel.core.sheet import (
     SHEET,
     Declaration,
     Item,
+    ScoreEntry,
     ScoreSet,
     SheetHeader,
     SheetState,
@@ -112,6 +113,9 @@ class ScoringSession:
         self.state: SheetState = replay(header, self._writer.events)
         self.leaves: list[Criterion] = assigned_leaves(self.tender, evaluator.criteria)
         self.version = __version__
+        self._checks: dict[Item, tuple[ScoreEntry, RestatementCheck, ItemStatus]] = {}
+        """Each item's restatement check and status, for the entry they were computed from
+        (a new score event is a new entry, so nothing stale is ever returned)."""
 
     # ------------------------------------------------------------------ queries
     @property
@@ -207,9 +211,14 @@ class ScoringSession:
 
     def restatement(self, item: Item, justification: str | None = None) -> RestatementCheck:
         entry = self.entry(item)
+        if justification is None and entry is not None:
+            return self._checked(item, entry)[0]
         text = (
             justification if justification is not None else (entry.justification if entry else "")
         )
+        return self._restatement(item, text)
+
+    def _restatement(self, item: Item, text: str) -> RestatementCheck:
         criterion = self.criterion(item)
         bid_text = self.response(item)
         if criterion.kind is CriterionKind.PRICE and self.evaluator.sees_prices:
@@ -221,13 +230,25 @@ class ScoringSession:
         entry = self.entry(item)
         if entry is None:
             return ItemStatus.NOT_STARTED
+        return self._checked(item, entry)[1]
+
+    def _checked(self, item: Item, entry: ScoreEntry) -> tuple[RestatementCheck, ItemStatus]:
+        """The item's restatement check and status, computed once per entry: the screens
+        ask on every keystroke, and the check reads the whole bid response."""
+        cached = self._checks.get(item)
+        if cached is not None and cached[0] is entry:
+            return cached[1], cached[2]
+        check = self._restatement(item, entry.justification)
         if entry.value is None:
-            return ItemStatus.NEEDS_SCORE
-        if len(entry.justification.strip()) < self.tender.rules.justification_min_length:
-            return ItemStatus.NEEDS_JUSTIFICATION
-        if self.restatement(item).flagged:
-            return ItemStatus.FLAGGED
-        return ItemStatus.DONE
+            status = ItemStatus.NEEDS_SCORE
+        elif len(entry.justification.strip()) < self.tender.rules.justification_min_length:
+            status = ItemStatus.NEEDS_JUSTIFICATION
+        elif check.flagged:
+            status = ItemStatus.FLAGGED
+        else:
+            status = ItemStatus.DONE
+        self._checks[item] = (entry, check, status)
+        return check, status
 
     def progress(self) -> tuple[int, int]:
         items = self.items()

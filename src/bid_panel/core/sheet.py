@@ -16,13 +16,21 @@ from pydantic import AwareDatetime, Field
 
 from bid_panel.core.base import Sha256, Slug, Strict
 from bid_panel.core.errors import Findings, InvalidFiles
-from bid_panel.core.ledger import RecordFile, RecordFormat
+from bid_panel.core.ledger import RecordFormat
 from bid_panel.core.panel import Role
 
 SHEET_FORMAT = "bid-panel/score-sheet@1"
 
 Verdict = Literal["pass", "fail", "compliant", "non_compliant"]
 """Values for pass_fail criteria (pass/fail) and the price check (compliant/non_compliant)."""
+
+VERDICT_LABELS: dict[str, str] = {
+    "pass": "Pass",
+    "fail": "Fail",
+    "compliant": "Compliant",
+    "non_compliant": "Non-compliant",
+}
+"""Each verdict in words, the one spelling for every screen and file."""
 
 ScoreValue = Annotated[Decimal, Field(allow_inf_nan=False)] | Verdict
 
@@ -159,8 +167,4 @@ def read_state(path: Path) -> SheetState:
     record = SHEET.read(path, findings)
     if record is None:
         raise InvalidFiles(f"cannot read score sheet {path}", findings)
-    return replay(record.header, record.events)
-
-
-def state_of(record: RecordFile[SheetHeader, Declaration | ScoreSet | Submitted]) -> SheetState:
     return replay(record.header, record.events)

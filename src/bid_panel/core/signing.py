@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import os
 import re
@@ -36,8 +37,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from bid_panel.core.atomic import explain_os_error
 from bid_panel.core.base import SLUG_PATTERN
 from bid_panel.core.errors import BidPanelError
+from bid_panel.core.panel import Evaluator, short_name
 
 CONFIG_DIR_ENV = "BID_PANEL_CONFIG_DIR"
 KEYS_DIR = "keys"
@@ -49,6 +52,9 @@ SAMPLE_KEY_LABEL = (
     "Never use for a real tender. Evaluator: "
 )
 """Sample keys are sha256(SAMPLE_KEY_LABEL + evaluator id): public by construction."""
+
+SAMPLE_TENDER_REFERENCE = "CS-2026-014"
+"""The bundled sample tender's reference: the one tender whose panel may list sample keys."""
 
 Signer = Callable[[str], str]
 """Signs a hex hash, returns the base64 signature."""
@@ -136,8 +142,6 @@ def create_key(evaluator_id: str | None = None) -> tuple[Path, str]:
             f"Use `bid-panel keys show{' --as ' + evaluator_id if evaluator_id else ''}` "
             "to print its public key."
         )
-    _private_folder(path.parent.parent)
-    _private_folder(path.parent)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -146,30 +150,46 @@ def create_key(evaluator_id: str | None = None) -> tuple[Path, str]:
     )
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
+        _private_folder(path.parent.parent)
+        _private_folder(path.parent)
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
         raise SigningError(f"{path} already exists: a key is never overwritten") from None
+    except OSError as exc:
+        raise _key_error(exc, path, "create") from None
     try:
-        os.write(fd, pem)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    if os.name == "posix":
-        path.chmod(0o600)
+        try:
+            os.write(fd, pem)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if os.name == "posix":
+            path.chmod(0o600)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            path.unlink()  # never leave a half-written key behind
+        raise _key_error(exc, path, "write") from None
     return path, public_key_text(key.public_key())
+
+
+def _key_error(exc: OSError, path: Path, action: str) -> SigningError:
+    return SigningError(str(explain_os_error(exc, path, action)))
 
 
 def load_key(path: Path) -> Ed25519PrivateKey:
     """Read a private key file; refuses one that others can read (as ssh does)."""
-    if os.name == "posix":
+    try:
         mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
+        if os.name == "posix" and mode & 0o077:
             raise SigningError(
                 f"{path} can be read by other users (mode {mode:o}); a signing key must be "
                 f"owner-only: run `chmod 600 {path}`"
             )
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise _key_error(exc, path, "read") from None
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
         raise SigningError(f"{path} is not a bid-panel signing key: {exc}") from None
     if not isinstance(key, Ed25519PrivateKey):
@@ -260,3 +280,48 @@ def submission_signer(
             "the output of `bid-panel keys show`, or use the key the panel lists."
         )
     return sign, public_key
+
+
+# --------------------------------------------------------------------------- whose record
+
+
+class NotTheOwner(SigningError):
+    """Opening someone else's score sheet (or moderation record) without their key."""
+
+
+def owner_refusal(evaluator: Evaluator, record: str = "sheet") -> str | None:
+    """Why this user may not open `evaluator`'s sheet here, or None when they may.
+
+    When the panel lists a public key for the evaluator, their sheet opens only for a user
+    whose config folder holds the matching private key: otherwise a quality evaluator could
+    open the price evaluator's sheet and read every price, or anyone could score as anyone.
+    A panel that lists no key has nothing to check against (the sheet opens); the bundled
+    sample's keys are public by construction (derived, see `sample_key`), so the sample
+    opens for everyone. The CLI (`--as`) and the app both ask this question.
+    `record` names what is opened in the message ("sheet", "moderation record").
+    """
+    listed = evaluator.public_key
+    if listed is None or is_sample_key(evaluator.id, listed):
+        return None
+    path = find_key(evaluator.id)
+    problem = ""
+    if path is not None:
+        try:
+            if public_key_of(path) == listed:
+                return None
+        except (OSError, SigningError) as exc:
+            problem = f" (the key file here cannot be used: {exc})"
+    name = short_name(evaluator.name) or evaluator.id
+    return (
+        f"this {record} belongs to {name}; open it on {name}'s account, where their key is "
+        f"(`bid-panel keys init --as {evaluator.id}` makes it, and the panel file lists its "
+        f"public key). No key matching the panel's was found in {config_dir() / KEYS_DIR}"
+        f"{problem}."
+    )
+
+
+def require_owner(evaluator: Evaluator, record: str = "sheet") -> None:
+    """Raise NotTheOwner with `owner_refusal`'s message when the user may not open it."""
+    refusal = owner_refusal(evaluator, record)
+    if refusal is not None:
+        raise NotTheOwner(refusal)

@@ -58,11 +58,25 @@ class Scale(Strict):
         return None
 
     def describe(self) -> str:
-        return "/".join(_plain(v) for v in self.allowed)
+        return "/".join(number_text(v) for v in self.allowed)
 
 
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+def number_text(value: Decimal) -> str:
+    """A scale value, weight or threshold as people write it: 4, not 4.0 or 4E+1; 2.5
+    stays 2.5; never scientific notation. The one spelling for every screen and file."""
+    if value == value.to_integral():
+        value = value.normalize()
+    return format(value, "f")
+
+
+def score_text(value: Decimal | str | None) -> str:
+    """A score as the screens show it: `number_text` for a number, `-` for none, and a
+    verdict with hyphens (non-compliant)."""
+    if value is None:
+        return "-"
+    if isinstance(value, Decimal):
+        return number_text(value)
+    return value.replace("_", "-")
 
 
 class CriterionKind(StrEnum):
@@ -106,11 +120,8 @@ class Criterion(Strict):
     )
     formula: PriceFormula | None = Field(default=None, description="Price formula (price only)")
     ceiling_price: (
-        Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=20, decimal_places=4)]
-        | None
-    ) = Field(
-        default=None, description="Ceiling price C for pro_rata_to_ceiling"
-    )
+        Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=20, decimal_places=4)] | None
+    ) = Field(default=None, description="Ceiling price C for pro_rata_to_ceiling")
     children: list[Criterion] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -21,9 +21,10 @@ Everything here is read-only and pure: the CLI, the audit screen and the audit p
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -54,7 +55,7 @@ from bid_panel.core.moderation import (
 from bid_panel.core.panel import Panel, Role
 from bid_panel.core.results import RESULTS_FORMAT
 from bid_panel.core.sheet import SHEET, Declaration, ScoreSet, SheetHeader, SheetState
-from bid_panel.core.signing import is_sample_key, verify_signature
+from bid_panel.core.signing import SAMPLE_TENDER_REFERENCE, is_sample_key, verify_signature
 from bid_panel.core.tender import CriterionKind, Tender
 from bid_panel.core.workspace import (
     BIDS_DIR,
@@ -229,9 +230,6 @@ class VerifyReport:
     def codes(self) -> set[str]:
         return {f.code for f in self.findings}
 
-    def for_file(self, file: str) -> list[VerifyFinding]:
-        return [f for f in self.findings if f.file == file]
-
     def as_json(self, root_label: str | None = None) -> dict[str, Any]:
         loaded = self.loaded
         return {
@@ -347,9 +345,33 @@ class _Where:
         self.locator = Locator(record.text)
 
     def __call__(self, index: int) -> tuple[int, int]:
+        return _Position(self, index)  # type: ignore[return-value]
+
+    def locate(self, index: int) -> tuple[int, int]:
         if index < 0:
             return self.locator.position(("header",))
         return self.locator.position(("events", index))
+
+
+class _Position:
+    """An event's (line, column), worked out only if a finding uses it: the checks ask for
+    every event's position up front, and composing a 5 MB record to locate 12,000 events
+    that have nothing wrong was most of `verify`'s time (benchmarks/run.py, profiled)."""
+
+    __slots__ = ("_index", "_value", "_where")
+
+    def __init__(self, where: _Where, index: int) -> None:
+        self._where = where
+        self._index = index
+        self._value: tuple[int, int] | None = None
+
+    def __getitem__(self, part: int) -> int:
+        if self._value is None:
+            self._value = self._where.locate(self._index)
+        return self._value[part]
+
+    def __iter__(self) -> Iterator[int]:  # line, column = position
+        return iter((self[0], self[1]))
 
 
 def verify_workspace(root: Path) -> VerifyReport:
@@ -961,7 +983,10 @@ def _check_signature(
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(k|m|million)?\b", re.I)
 
 
-def _amounts_in(text: str) -> set[Decimal]:
+@functools.lru_cache(maxsize=65536)
+def _amounts_in(text: str) -> frozenset[Decimal]:
+    # Cached: every quality sheet re-reads every bid's responses (12,000 of them at 300 bids
+    # x 40 criteria), which profiled at a second per sheet.
     found: set[Decimal] = set()
     for match in _NUMBER.finditer(text):
         digits, fraction, unit = match.group(1), match.group(2) or "", match.group(3)
@@ -974,7 +999,7 @@ def _amounts_in(text: str) -> set[Decimal]:
                 unit.lower()
             ]
         found.add(value.normalize())
-    return found
+    return frozenset(found)
 
 
 def _price_amounts(bids: dict[str, Bid]) -> dict[Decimal, str]:
@@ -1164,23 +1189,40 @@ def _verify_moderation(
             seq=seqs[0],
             position=entries[0][1],
         )
+    # With a key on the panel for the moderator, results are final only once the moderator
+    # has signed the record as it stands (the gate says so too): an unsigned record, or
+    # entries after the signature, are errors. Without a key they are warnings.
+    keyed = moderator is not None and moderator.public_key is not None
+    report = out.add if keyed else out.warn
     if last_signed is None:
         status.signature = "not signed"
         if current:
-            out.warn(
+            report(
                 "moderation-unsigned",
                 file,
                 "the moderation record has consensus entries but no moderator's signature",
-                "moderation may still be in progress; once complete, the moderator signs "
-                "the record so that nobody can rewrite it unnoticed",
+                (
+                    "the panel lists a public key for the moderator, so results are final "
+                    "only once the moderator signs the record: these consensus entries are "
+                    "not confirmed by the moderator and results from them are provisional"
+                )
+                if keyed
+                else "moderation may still be in progress; once complete, the moderator "
+                "signs the record so that nobody can rewrite it unnoticed",
             )
     elif last_signed[0] != len(events) - 1:
-        out.warn(
+        report(
             "moderation-unsigned-tail",
             file,
             f"{len(events) - 1 - last_signed[0]} event(s) after the moderator's last "
             f"signature (event {last_signed[1].seq})",
-            "entries made after the signature are not covered by it",
+            (
+                "the record changed after the moderator signed it: the entries after the "
+                "signature are not confirmed by the moderator, and results from them are "
+                "provisional until the moderator signs again"
+            )
+            if keyed
+            else "entries made after the signature are not covered by it",
             seq=last_signed[1].seq,
         )
     status.seal = record.head[:12]
@@ -1240,22 +1282,48 @@ def _check_consensus(
         if current_seals.get(eid) != seal:
             stale.setdefault(eid, []).append((seq, position, seal))
     criterion = tender.by_id.get(event.criterion)
-    if event.bidder not in loaded.bids or criterion is None:
+    if criterion is None:
+        out.add(
+            "consensus-unknown-criterion",
+            file,
+            f"event {seq} records a consensus on {event.criterion!r}, which is not a "
+            "criterion of the published tender",
+            "a score was agreed on an unpublished criterion (Woods v Milton Keynes): it "
+            "cannot count, and the record was edited or belongs to another tender",
+            seq=seq,
+            position=position,
+        )
+    elif event.bidder not in loaded.bids:
         out.add(
             "unknown-item",
             file,
             f"event {seq} moderates {event.bidder} / {event.criterion}, which is not a bid "
-            "and criterion of this tender",
+            "of this tender",
             "the record was edited or belongs to another tender",
             seq=seq,
             position=position,
         )
-    elif criterion.kind is CriterionKind.PRICE:
+    elif criterion.kind is CriterionKind.GROUP:
+        out.add(
+            "consensus-group",
+            file,
+            f"event {seq} records a consensus on the group {event.criterion!r}",
+            "a group is the sum of its sub-criteria and is never scored or moderated itself: "
+            "the entry was not made by bid-panel",
+            seq=seq,
+            position=position,
+        )
+    elif (
+        criterion.kind is CriterionKind.PRICE
+        and len({str(v) for v in event.individual.values()}) < 2
+    ):
         out.add(
             "unknown-item",
             file,
-            f"event {seq} moderates the price criterion {event.criterion!r}",
-            "price is scored by the published formula, never by consensus",
+            f"event {seq} moderates the price criterion {event.criterion!r}, on which the "
+            "price evaluators did not disagree",
+            "price is scored by the published formula; the panel moderates only a price "
+            "check the price evaluators disagree on",
             seq=seq,
             position=position,
         )
@@ -1263,14 +1331,45 @@ def _check_consensus(
         problem = value_problem(tender, criterion, event.value)
         if problem:
             out.add(
-                "invalid-value",
+                "consensus-off-scale",
                 file,
-                f"event {seq}: consensus {problem}",
+                f"event {seq}: the consensus on {event.bidder} / {event.criterion}: {problem}",
                 "a consensus must be a value of the published scale, never an average "
-                "(Bromcom v United Learning Trust)",
+                "(Bromcom v United Learning Trust); the item counts as unscored in the "
+                "results until the record is corrected",
                 seq=seq,
                 position=position,
             )
+    if event.basis == "accepted_agreement":
+        given = list(event.individual.values())
+        if not given or not all(_same_value(v, event.value) for v in given):
+            shown = ", ".join(f"{e} {v}" for e, v in sorted(event.individual.items())) or "none"
+            out.add(
+                "accepted-not-agreed",
+                file,
+                f"event {seq} accepts {event.value} on {event.bidder} / {event.criterion} as "
+                f"agreed, but the individual scores it records are: {shown}",
+                "only an item on which every evaluator gave the same score may be accepted "
+                "without discussion; a disputed item needs a discussed consensus with its "
+                "reason",
+                seq=seq,
+                position=position,
+            )
+    conflicted = sorted(
+        p for p in event.present if p in sheets and event.bidder in sheets[p][1].recused
+    )
+    if conflicted:
+        out.add(
+            "consensus-conflicted",
+            file,
+            f"event {seq}: {', '.join(conflicted)} recorded as present for the consensus on "
+            f"{event.bidder} / {event.criterion}, but declared a conflict of interest with "
+            f"{event.bidder}",
+            "a member with a declared conflict took part in moderating that bid: the "
+            "consensus is open to challenge",
+            seq=seq,
+            position=position,
+        )
     if len(event.reason.strip()) < minimum:
         out.add(
             "reason-missing",
@@ -1345,7 +1444,7 @@ def _verify_results(loaded: LoadedWorkspace, out: _Collector) -> dict[str, Any]:
     try:
         workspace = loaded.workspace()
         recomputed = results_json(evaluate(workspace), loaded.tender_sha256)
-    except BidPanelError as exc:
+    except (BidPanelError, ValueError) as exc:  # ValueError: a value the engine refuses
         for name in loaded.exports:
             out.add(
                 "results-uncomputable",
@@ -1403,11 +1502,30 @@ def _differences(expected: Any, actual: Any, path: str = "") -> list[str]:
 
 
 def _sample_key_note(loaded: LoadedWorkspace, out: _Collector) -> None:
+    """The bundled sample's keys are public: a warning on the sample tender itself, an
+    error on any other (its signatures would prove nothing, yet look valid)."""
     sample = [e.id for e in loaded.panel.evaluators if is_sample_key(e.id, e.public_key)]
-    if sample:
-        out.notes.append(
-            "the panel lists the bundled sample's PUBLIC sample keys for "
-            + ", ".join(sample)
-            + ": signatures made with them prove nothing about who signed (fine for the "
-            "sample tender, never for a real one)"
+    if not sample:
+        return
+    message = (
+        "the panel lists the bundled sample's PUBLIC signing keys for " + ", ".join(sample)
+    )
+    meaning = (
+        "anyone can sign with these keys, so signatures made with them prove nothing "
+        "about who signed"
+    )
+    if loaded.tender.reference == SAMPLE_TENDER_REFERENCE:
+        out.warn(
+            "sample-key",
+            PANEL_FILE,
+            message,
+            meaning + f" (fine for the sample tender {SAMPLE_TENDER_REFERENCE} only)",
+        )
+    else:
+        out.add(
+            "sample-key",
+            PANEL_FILE,
+            message + f", but this is tender {loaded.tender.reference}, not the sample",
+            meaning + "; each member makes a key of their own (`bid-panel keys init`) and "
+            "the panel lists it",
         )

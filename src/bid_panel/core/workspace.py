@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bid_panel.core.atomic import explain_os_error
 from bid_panel.core.base import SLUG_PATTERN
 from bid_panel.core.bid import Bid
 from bid_panel.core.checks import (
@@ -26,11 +28,21 @@ from bid_panel.core.checks import (
     check_tender,
 )
 from bid_panel.core.errors import BidPanelError, Findings, InvalidFiles
+from bid_panel.core.gcpause import gc_paused
 from bid_panel.core.ledger import RecordFile, check_chain
 from bid_panel.core.panel import Panel
 from bid_panel.core.sheet import SHEET, SheetState, replay
 from bid_panel.core.tender import Tender
-from bid_panel.core.yamlio import Loaded, YamlProblem, load_model, read_yaml_file, validate_data
+from bid_panel.core.yamlio import (
+    MAX_HAND_EDITED_BYTES,
+    Loaded,
+    YamlProblem,
+    load_model,
+    parse_yaml_bytes,
+    read_file_bytes,
+    read_yaml_file,
+    validate_data,
+)
 
 TENDER_FILE = "tender.yaml"
 PANEL_FILE = "panel.yaml"
@@ -40,7 +52,10 @@ MODERATION_FILE = "moderation.yaml"
 
 
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise explain_os_error(exc, path, "read") from None
 
 
 @dataclass
@@ -68,7 +83,8 @@ class Workspace:
         return sheet_path(self.root, evaluator_id)
 
     def states(self) -> dict[str, SheetState]:
-        return {eid: replay(r.header, r.events) for eid, r in self.sheets.items()}
+        """Every sheet replayed (read-only use: the states are shared, see `replayed`)."""
+        return {eid: replayed(r) for eid, r in self.sheets.items()}
 
     def reload_sheet(self, evaluator_id: str) -> SheetState | None:
         findings = Findings()
@@ -83,6 +99,25 @@ class Workspace:
         return replay(record.header, record.events)
 
 
+_REPLAYED: weakref.WeakKeyDictionary[RecordFile[Any, Any], tuple[int, str, SheetState]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def replayed(record: RecordFile[Any, Any]) -> SheetState:
+    """The record's events replayed, once per record as it stands: the moderation gate,
+    readiness, the seal checks and consolidation each asked again, and replaying 100,000
+    events took a second each time (benchmarks/run.py, profiled). A record that grows (a
+    session appending) is replayed afresh. Shared: callers must not change the state."""
+    key = (len(record.events), record.head)
+    cached = _REPLAYED.get(record)
+    if cached is not None and cached[:2] == key:
+        return cached[2]
+    state = replay(record.header, record.events)
+    _REPLAYED[record] = (*key, state)
+    return state
+
+
 def sheet_path(root: Path, evaluator_id: str) -> Path:
     # Ids become file names: only a slug may, never anything that could leave the folder.
     if not re.fullmatch(SLUG_PATTERN, evaluator_id):
@@ -92,6 +127,11 @@ def sheet_path(root: Path, evaluator_id: str) -> Path:
 
 def load_workspace(root: Path) -> Workspace:
     """Load and cross-check a whole workspace. Raises InvalidFiles listing every error."""
+    with gc_paused():  # hundreds of thousands of long-lived objects: see core/gcpause.py
+        return _load_workspace(root)
+
+
+def _load_workspace(root: Path) -> Workspace:
     findings = Findings()
     if not root.is_dir():
         raise BidPanelError(
@@ -99,7 +139,9 @@ def load_workspace(root: Path) -> Workspace:
         )
     inside = _inside(root, findings)
     tender_path, panel_path = root / TENDER_FILE, root / PANEL_FILE
-    tender_doc = load_model(tender_path, Tender, findings) if inside(tender_path) else None
+    tender_doc, tender_sha = (
+        _load_tender(tender_path, findings) if inside(tender_path) else (None, "")
+    )
     tender = tender_doc.model if tender_doc else None
     if tender_doc:
         findings.extend(check_tender(tender_doc))
@@ -107,7 +149,6 @@ def load_workspace(root: Path) -> Workspace:
     if panel_doc:
         findings.extend(check_panel(panel_doc, tender))
     bid_docs = _load_bids(root / BIDS_DIR, tender, findings, inside)
-    tender_sha = file_sha256(root / TENDER_FILE) if tender_doc else ""
     sheets: dict[str, RecordFile[Any, Any]] = {}
     sheets_dir = root / SHEETS_DIR
     if sheets_dir.is_dir():
@@ -157,6 +198,19 @@ def load_workspace(root: Path) -> Workspace:
         sheets=sheets,
         findings=findings,
     )
+
+
+def _load_tender(path: Path, findings: Findings) -> tuple[Loaded[Tender] | None, str]:
+    """The tender and the SHA-256 of the very bytes it was parsed from (a second read to
+    hash it could see a file saved in between)."""
+    try:
+        raw = read_file_bytes(path, limit=MAX_HAND_EDITED_BYTES)
+        text, data = parse_yaml_bytes(raw, limit=MAX_HAND_EDITED_BYTES)
+    except YamlProblem as problem:
+        findings.add(problem.finding(str(path)))
+        return None, ""
+    doc = validate_data(text, data, Tender, findings, path=path, display=str(path))
+    return doc, hashlib.sha256(raw).hexdigest() if doc else ""
 
 
 def _inside(root: Path, findings: Findings) -> Callable[[Path], bool]:
@@ -217,6 +271,7 @@ KIND_BY_FORMAT = {
     "bid-panel/panel@1": "panel",
     "bid-panel/bid@1": "bid",
     "bid-panel/score-sheet@1": "score-sheet",
+    "bid-panel/moderation@1": "moderation",
 }
 
 
@@ -231,6 +286,8 @@ def validate_paths(paths: list[Path]) -> Findings:
                 findings.extend(workspace.findings)
             except InvalidFiles as exc:
                 findings.extend(exc.findings)
+            if (path / MODERATION_FILE).exists():
+                _check_moderation(path / MODERATION_FILE, findings)
         elif path.is_dir():
             found = sorted(p for p in path.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"})
             if not found:
@@ -267,7 +324,8 @@ def _validate_loose(paths: list[Path]) -> Findings:
                 if declared is not None
                 else "no `format:` key, so the kind of file is unknown",
                 "the first key says what the file is: format: bid-panel/tender@1, "
-                "bid-panel/panel@1, bid-panel/bid@1 or bid-panel/score-sheet@1",
+                "bid-panel/panel@1, bid-panel/bid@1, bid-panel/score-sheet@1 or "
+                "bid-panel/moderation@1",
                 line,
                 column,
             )
@@ -297,5 +355,26 @@ def _validate_loose(paths: list[Path]) -> Findings:
                 for problem in check_chain(record.header, record.events):
                     line, column = record.locate(problem.index)
                     findings.error(str(path), problem.message, problem.meaning, line, column)
+        elif kind == "moderation":
+            _check_moderation(path, findings)
     findings.extend(check_bid_set(bids))
     return findings
+
+
+def _check_moderation(path: Path, findings: Findings) -> None:
+    """The moderation record reads as one and its hash chain holds (located findings)."""
+    # Imported here: core.moderation imports this module.
+    from bid_panel.core.moderation import MODERATION
+
+    record = MODERATION.read(path, findings)
+    if record is None:
+        return
+    for problem in check_chain(record.header, record.events):
+        line, column = record.locate(problem.index)
+        findings.error(
+            str(path),
+            problem.message,
+            problem.meaning + "; run `bid-panel verify` for the full report",
+            line,
+            column,
+        )

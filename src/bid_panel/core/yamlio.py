@@ -11,11 +11,15 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import stat
+import sys
+import threading
 import types
 import typing
+import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Generic, TypeVar, get_args, get_origin
@@ -24,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bid_panel.core.errors import Finding, Findings
+from bid_panel.core.gcpause import gc_paused
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -71,20 +76,8 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
             )
         try:
             return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
-            # PyYAML's own constructors fail with plain Python errors on values that look
-            # like a date, a number or a boolean but are not one (`2026-02-30`, an integer
-            # of 5,000 digits, `!!bool maybe`): say where, instead of crashing.
-            line, column = _pos(node.start_mark)
-            value = node.value if isinstance(node, yaml.ScalarNode) else node.tag
-            kind = node.tag.rsplit(":", 1)[-1]
-            why = f" ({_short(exc)})" if type(exc) is ValueError else ""
-            raise YamlProblem(
-                f"{_short(value)!r} is not a valid {_TAG_WORDS.get(kind, kind)}{why}",
-                "correct the value, or put it in quotes if it is meant as text",
-                line,
-                column,
-            ) from None
+        except _VALUE_ERRORS as exc:
+            raise _value_problem(node, exc) from None
 
     def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode):
@@ -135,6 +128,11 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
             )
         return value
 
+    def construct_yaml_str(self, node: yaml.Node) -> str:
+        # Ids, keys, event types and hashes recur thousands of times in a record (each
+        # event's `prev` is the `hash` before it): one string each, not one per occurrence.
+        value: str = self.construct_scalar(node)
+        return sys.intern(value) if len(value) <= 64 else value
 
     def construct_yaml_int(self, node: yaml.Node) -> int:
         try:
@@ -168,6 +166,24 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
 
 _TAG_WORDS = {"int": "whole number", "timestamp": "date and time", "bool": "true/false"}
 
+_VALUE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, OverflowError)
+
+
+def _value_problem(node: yaml.Node, exc: Exception) -> YamlProblem:
+    """PyYAML's own constructors fail with plain Python errors on values that look like a
+    date, a number or a boolean but are not one (`2026-02-30`, an integer of 5,000 digits,
+    `!!bool maybe`): say where, instead of crashing."""
+    line, column = _pos(node.start_mark)
+    value = node.value if isinstance(node, yaml.ScalarNode) else node.tag
+    kind = node.tag.rsplit(":", 1)[-1]
+    why = f" ({_short(exc)})" if type(exc) is ValueError else ""
+    return YamlProblem(
+        f"{_short(value)!r} is not a valid {_TAG_WORDS.get(kind, kind)}{why}",
+        "correct the value, or put it in quotes if it is meant as text",
+        line,
+        column,
+    )
+
 
 def _short(text: object, limit: int = 60) -> str:
     text = str(text)
@@ -176,6 +192,7 @@ def _short(text: object, limit: int = 60) -> str:
 
 StrictLoader.add_constructor("tag:yaml.org,2002:float", StrictLoader.construct_yaml_float)
 StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
+StrictLoader.add_constructor("tag:yaml.org,2002:str", StrictLoader.construct_yaml_str)
 for _tag in ("set", "omap", "pairs", "binary"):
     StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", StrictLoader.refuse_tag)
 
@@ -220,13 +237,145 @@ def _char_at(text: str, line: int, column: int) -> str:
     return ""
 
 
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+_KEY = object()
+"""A mapping's frame waits for a key."""
+
+
+def _alias_problem(mark: Any) -> YamlProblem:
+    return YamlProblem(
+        "YAML aliases and anchors (&name / *name) are not allowed",
+        "write the value out in full where it is used",
+        *_pos(mark),
+    )
+
+
+def _construct_node(loader: StrictLoader, node: yaml.Node) -> Any:
+    """The value of one node by the loader's constructor for its tag (the strict ones
+    above, and PyYAML's refusal for a tag it does not know)."""
+    constructor = loader.yaml_constructors.get(node.tag) or loader.yaml_constructors[None]
+    try:
+        return constructor(loader, node)
+    except _VALUE_ERRORS as exc:
+        raise _value_problem(node, exc) from None
+
+
+def _construct_events(loader: StrictLoader) -> Any:
+    """The document built straight from the parser's events, without PyYAML's node tree.
+
+    `get_single_data` first composes every node of the file, each with two position
+    marks, and keeps them all until the end: for a 17 MB moderation record that was over
+    350 MB at once, more than everything the loaded tender holds (benchmarks/run.py). Here
+    only the open mappings and lists are held; scalars are built by the same constructors
+    and resolver. Aliases and anchors, merge keys, keys that are not plain values and
+    duplicate keys are refused where they appear, as before; no recursion, so nesting is
+    bounded by libyaml's own depth limit rather than Python's."""
+    events = yaml.events
+    loader.get_event()  # stream start
+    if loader.check_event(events.StreamEndEvent):
+        return None
+    loader.get_event()  # document start
+    # A frame is [list] for a sequence, or [dict, key or _KEY, {raw key: its mark}].
+    stack: list[list[Any]] = []
+    while True:
+        event = loader.get_event()
+        if isinstance(event, events.SequenceEndEvent | events.MappingEndEvent):
+            value = stack.pop()[0]
+            start = None
+        else:
+            if isinstance(event, events.AliasEvent) or event.anchor is not None:
+                raise _alias_problem(event.start_mark)
+            frame = stack[-1] if stack else None
+            wants_key = frame is not None and len(frame) == 3 and frame[1] is _KEY
+            start = event.start_mark
+            if not isinstance(event, events.ScalarEvent):
+                if wants_key:
+                    raise YamlProblem(
+                        "a mapping key must be a plain value",
+                        "use a simple name as key",
+                        *_pos(start),
+                    )
+                mapping = isinstance(event, events.MappingStartEvent)
+                kind = yaml.MappingNode if mapping else yaml.SequenceNode
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(kind, None, event.implicit)
+                if tag != (_MAP if mapping else _SEQ):
+                    if tag in (_MAP, _SEQ):
+                        raise YamlProblem(
+                            f"YAML syntax: expected a {tag[18:]} here, but found a "
+                            f"{'mapping' if mapping else 'sequence'}",
+                            "remove the tag",
+                            *_pos(start),
+                        )
+                    _construct_node(loader, kind(tag, [], start, event.end_mark))
+                    raise YamlProblem(  # pragma: no cover - every other tag refuses above
+                        f"the YAML tag {tag!r} is not allowed here", "remove the tag", *_pos(start)
+                    )
+                stack.append([{}, _KEY, {}] if mapping else [[]])
+                continue
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag in (_MAP, _SEQ):  # `!!map text`: their constructors would not even run
+                raise YamlProblem(
+                    f"YAML syntax: expected a {tag[18:]} here, but found a scalar",
+                    "remove the tag",
+                    *_pos(start),
+                )
+            if wants_key:
+                if tag == _MERGE:
+                    raise YamlProblem(
+                        "YAML merge keys (<<) are not allowed",
+                        "write the keys out in full",
+                        *_pos(start),
+                    )
+                first = frame[2].get(event.value)  # type: ignore[index]
+                if first is not None:
+                    raise YamlProblem(
+                        f"duplicate key {event.value!r} (first given on line {first.line + 1})",
+                        "keep one of the two; YAML would silently use only the last",
+                        *_pos(start),
+                    )
+                frame[2][event.value] = start  # type: ignore[index]
+            node = yaml.ScalarNode(tag, event.value, start, event.end_mark, event.style)
+            value = _construct_node(loader, node)
+        if not stack:
+            break
+        frame = stack[-1]
+        if len(frame) == 1:
+            frame[0].append(value)
+        elif frame[1] is _KEY:
+            if value in frame[0]:  # different text, same key (1 and 01, say)
+                raise YamlProblem(
+                    f"duplicate key {value!r}",
+                    "keep one of the two; YAML would silently use only the last",
+                    *_pos(start),
+                )
+            frame[1] = value
+        else:
+            frame[0][frame[1]] = value
+            frame[1] = _KEY
+    loader.get_event()  # document end
+    if not loader.check_event(events.StreamEndEvent):
+        extra = loader.get_event()
+        raise YamlProblem(
+            "YAML syntax: but found another document",
+            "a file holds one YAML document: remove the `---` line and what follows it",
+            *_pos(extra.start_mark),
+        )
+    return value
+
+
 def parse_yaml_text(text: str) -> dict[str, Any]:
     """Parse one YAML document that must be a mapping. Raises `YamlProblem`."""
     if not text.strip():
         raise YamlProblem("file is empty", "the file must hold a YAML mapping (key: value lines)")
     loader = StrictLoader(text)
     try:
-        data = loader.get_single_data()
+        data = _construct_events(loader)
     except YamlProblem:
         raise
     except yaml.MarkedYAMLError as exc:
@@ -267,6 +416,16 @@ def parse_yaml_text(text: str) -> dict[str, Any]:
 
 def read_yaml_file(path: Path, *, limit: int = MAX_HAND_EDITED_BYTES) -> tuple[str, dict[str, Any]]:
     """Read and parse `path`; return (text, data). Raises `YamlProblem`."""
+    return parse_yaml_bytes(read_file_bytes(path, limit=limit), limit=limit)
+
+
+def parse_yaml_bytes(data: bytes, *, limit: int) -> tuple[str, dict[str, Any]]:
+    text = _decode(data, limit=limit)
+    return text, parse_yaml_text(text)
+
+
+def read_file_bytes(path: Path, *, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes. Raises `YamlProblem`."""
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
@@ -278,7 +437,10 @@ def read_yaml_file(path: Path, *, limit: int = MAX_HAND_EDITED_BYTES) -> tuple[s
                 "check this is the right file",
             )
         with path.open("rb") as handle:
-            data = handle.read(limit + 1)  # a file still growing cannot exceed the limit
+            # Not read(limit + 1): that allocates the whole limit (256 MB for a record) first.
+            data = handle.read(info.st_size + 1)
+            if len(data) > info.st_size:  # still growing: it cannot exceed the limit either
+                data += handle.read(limit + 1 - len(data))
     except FileNotFoundError:
         raise YamlProblem("file not found", "check the path") from None
     except IsADirectoryError:
@@ -289,8 +451,38 @@ def read_yaml_file(path: Path, *, limit: int = MAX_HAND_EDITED_BYTES) -> tuple[s
         raise YamlProblem(
             f"cannot read the file: {exc.strerror or exc}", "check the path and the disk"
         ) from None
-    text = _decode(data, limit=limit)
-    return text, parse_yaml_text(text)
+    return data
+
+
+class ParseCache:
+    """Parsed files by path and SHA-256 of their bytes, kept while something still uses them.
+
+    `load_workspace`, `verify` and the exports each read the same files; at 100,000 scores
+    that is 60 MB of YAML parsed two or three times over (benchmarks/run.py, profiled).
+    Keyed on the content's hash, never on times or sizes: a file changed by one byte, however
+    quickly, is parsed afresh, so tamper checks always see the bytes on disk. What is cached
+    must not be mutated (models are frozen; record writers take their own copy)."""
+
+    def __init__(self) -> None:
+        self._items: weakref.WeakValueDictionary[tuple[object, ...], Any] = (
+            weakref.WeakValueDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> Any:
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: tuple[object, ...], value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+
+
+PARSED = ParseCache()
+
+
+def content_key(path: Path, data: bytes, *extra: object) -> tuple[object, ...]:
+    return (str(path), hashlib.sha256(data).digest(), *extra)
 
 
 # --------------------------------------------------------------------------- locations
@@ -303,6 +495,20 @@ class Locator:
     text: str
     _root: yaml.Node | None = None
     _composed: bool = False
+    _index: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def _entries(self, node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """A mapping's (key node, value node) by key, first occurrence: one scan per mapping,
+        so locating thousands of findings (a file of 100,000 unknown keys) stays linear."""
+        entries = self._index.get(id(node))
+        if entries is None:
+            entries = {}
+            for key_node, value_node in node.value:
+                entries.setdefault(str(key_node.value), (key_node, value_node))
+            self._index[id(node)] = entries
+        return entries
 
     def _tree(self) -> yaml.Node | None:
         if not self._composed:
@@ -325,15 +531,11 @@ class Locator:
         for index, part in enumerate(loc):
             last = index == len(loc) - 1
             if isinstance(node, yaml.MappingNode):
-                for key_node, value_node in node.value:
-                    if str(key_node.value) == str(part):
-                        node = value_node
-                        best = _pos(
-                            key_node.start_mark if (key and last) else value_node.start_mark
-                        )
-                        break
-                else:
+                found = self._entries(node).get(str(part))
+                if found is None:
                     return best
+                key_node, node = found
+                best = _pos(key_node.start_mark if (key and last) else node.start_mark)
             elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
                 if 0 <= part < len(node.value):
                     node = node.value[part]
@@ -514,13 +716,33 @@ def load_model(
     prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Loaded[Model] | None:
     """Load `path` as `model`; on failure add located findings and return None."""
+    with gc_paused():
+        return _load_model(path, model, findings, limit, display, prepare)
+
+
+def _load_model(
+    path: Path,
+    model: type[Model],
+    findings: Findings,
+    limit: int,
+    display: str | None,
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None,
+) -> Loaded[Model] | None:
     name = display or str(path)
     try:
-        text, data = read_yaml_file(path, limit=limit)
+        raw = read_file_bytes(path, limit=limit)
+        key = content_key(path, raw, model, limit) if prepare is None else None
+        cached = PARSED.get(key) if key else None
+        if cached is not None:
+            return cached
+        text, data = parse_yaml_bytes(raw, limit=limit)
     except YamlProblem as problem:
         findings.add(problem.finding(name))
         return None
-    return validate_data(text, data, model, findings, path=path, display=name, prepare=prepare)
+    loaded = validate_data(text, data, model, findings, path=path, display=name, prepare=prepare)
+    if loaded is not None and key is not None:
+        PARSED.put(key, loaded)
+    return loaded
 
 
 def validate_data(

@@ -17,8 +17,11 @@ from bid_panel.core.panel import Role
 from bid_panel.core.sample import init_workspace
 from bid_panel.core.session import ScoringSession
 from bid_panel.core.workspace import Workspace, load_workspace
+from bid_panel.tui.cached_moderation import CachedModerationSession
+from bid_panel.tui.text import say
 
 DATA_DIR_ENV = "BID_PANEL_DATA_DIR"
+QUIT_TITLE = "Quit without saving?"
 
 
 def data_dir() -> Path:
@@ -87,9 +90,10 @@ class BidPanelApp(App[int]):
         from bid_panel.tui.screens.scoring import ScoringScreen
 
         try:
+            check_owner(self.workspace, evaluator_id, "score")
             session = ScoringSession(self.workspace, evaluator_id)
         except BidPanelError as exc:
-            self.notify(str(exc), title="Cannot open sheet", severity="error", timeout=10)
+            say(self, str(exc), title="Cannot open sheet", severity="error", timeout=10)
             return False
         self.close_session()
         self.session = session
@@ -128,9 +132,10 @@ class BidPanelApp(App[int]):
         from bid_panel.tui.screens.readiness import ReadinessScreen
 
         try:
-            session = ModerationSession(self.workspace, moderator_id)
+            check_owner(self.workspace, moderator_id, "moderate")
+            session = CachedModerationSession(self.workspace, moderator_id)
         except BidPanelError as exc:
-            self.notify(str(exc), title="Cannot open moderation", severity="error", timeout=10)
+            say(self, str(exc), title="Cannot open moderation", severity="error", timeout=10)
             return False
         self.close_session()
         self.moderation = session
@@ -148,28 +153,70 @@ class BidPanelApp(App[int]):
             self.push_screen(HelpScreen(self.screen))
 
     async def action_quit(self) -> None:
-        self.save_pending()
+        unsaved = self.save_pending()
+        if unsaved:
+            self._confirm_quit_losing(unsaved)
+            return
+        self._leave()
+
+    def _leave(self) -> None:
         self.close_session()
         self.exit(0)
 
-    def save_pending(self) -> None:
-        """Let every screen with unsaved input save it (the autosave timer may not have run)."""
+    def _confirm_quit_losing(self, unsaved: list[str]) -> None:
+        """Something typed could not be saved (disk full, read-only share): stay open, and
+        quit only if the person says so, knowing what is lost."""
+        from bid_panel.tui.dialogs.confirm import ConfirmDialog
+
+        if isinstance(self.screen, ConfirmDialog) and self.screen.title_text == QUIT_TITLE:
+            return  # already asking
+
+        def answered(quit_anyway: bool | None) -> None:
+            if quit_anyway:
+                self._leave()
+
+        say(
+            self,
+            "Not quitting: " + "; ".join(unsaved) + ".",
+            title="Not saved",
+            severity="error",
+            timeout=10,
+        )
+        self.push_screen(
+            ConfirmDialog(
+                QUIT_TITLE,
+                "Your work could not be saved, so bid_panel is staying open. Copy the text "
+                "somewhere safe or free the disk, then try again (ctrl+q). Quitting now "
+                "loses it.",
+                unsaved,
+                "Quit and lose it",
+            ),
+            answered,
+        )
+
+    def save_pending(self) -> list[str]:
+        """Let every screen with unsaved input save it (the autosave timer may not have
+        run). Returns what could not be saved, in words (empty when everything is)."""
+        unsaved: list[str] = []
         for screen in self.screen_stack:
             save = getattr(screen, "save_pending", None)
             if save is not None:
-                save()
+                unsaved += save() or []
+        return unsaved
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every binding of the current screen is also a command-palette entry."""
         yield from super().get_system_commands(screen)
-        seen: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         for _key, active in screen.active_bindings.items():
             binding = active.binding
-            if not binding.description or binding.action in seen:
+            # One entry per action and description: the digit keys are one "Score".
+            entry = (binding.action.split("(")[0], binding.description)
+            if not binding.description or entry in seen:
                 continue
             if screen.check_action(binding.action, ()) is False:
                 continue
-            seen.add(binding.action)
+            seen.add(entry)
             action = binding.action
             yield SystemCommand(
                 binding.description,
@@ -205,5 +252,33 @@ def create_app(
 
 def run_app(workspace: Path | None, evaluator: str | None, mode: str = "score") -> int:
     app = create_app(workspace, evaluator, mode)
+    if evaluator and isinstance(app, BidPanelApp) and mode in ("score", "moderate"):
+        check_owner(app.workspace, evaluator, mode)
+        refuse_if_locked(app.workspace, evaluator, mode)
     result = app.run()
     return int(result or 0)
+
+
+def refuse_if_locked(workspace: Workspace, evaluator: str, mode: str) -> None:
+    """`--as X` while another window holds X's sheet (or the moderation record): raise
+    SheetLocked, naming the holder, before drawing a TUI that could do nothing; the CLI
+    prints it and exits 2. (A lock taken after this check is still refused by the app.)"""
+    from bid_panel.core.atomic import FileLock
+
+    path = workspace.moderation_path if mode == "moderate" else workspace.sheet_path(evaluator)
+    lock = FileLock(path)
+    if lock.path.exists():  # a holder creates it: no lock file, no holder
+        lock.acquire()
+        lock.release()
+
+
+def check_owner(workspace: Workspace, evaluator_id: str, mode: str) -> None:
+    """Refuse (NotTheOwner) to open another person's sheet or moderation record without their
+    key, when the panel lists one (the core's rule, `signing.require_owner`). Unknown ids
+    are left to the session, which names the panel."""
+    from bid_panel.core.signing import require_owner
+
+    evaluator = workspace.panel.by_id.get(evaluator_id)
+    if evaluator is None or (evaluator.role is Role.MODERATOR) != (mode == "moderate"):
+        return  # not theirs to open in this mode at all: the session says why
+    require_owner(evaluator, "moderation record" if mode == "moderate" else "sheet")

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from bid_panel.core.atomic import atomic_write
+from bid_panel.core.atomic import atomic_write, explain_os_error
 from bid_panel.core.errors import BidPanelError, Finding
 from bid_panel.core.exports import (
     csv_export,
@@ -57,6 +57,7 @@ __all__ = [
     "Progress",
     "collect",
     "export",
+    "export_data",
     "problems",
     "render",
 ]
@@ -148,6 +149,22 @@ def export(
     """
     chosen = _check_formats(formats)
     data = collect(workspace, generated_at)
+    return export_data(data, chosen, out_dir, progress, ocid_prefix=ocid_prefix)
+
+
+def export_data(
+    data: ExportData,
+    formats: Iterable[str],
+    out_dir: Path,
+    progress: Progress | None = None,
+    *,
+    ocid_prefix: str = ocds.DEFAULT_OCID_PREFIX,
+) -> list[Path]:
+    """`export` from data already collected (`collect(workspace)`), so a screen that shows
+    the results, and says which formats would be refused, writes exactly what it showed
+    without evaluating the workspace again. Same refusals, same files, same atomic writes.
+    (`export(workspace, ...)` is `collect` followed by this.)"""
+    chosen = _check_formats(formats)
     files = render(
         data, chosen, ocid_prefix=ocid_prefix, progress=progress, total_steps=len(chosen) + 1
     )
@@ -156,7 +173,7 @@ def export(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise BidPanelError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
+        raise explain_os_error(exc, out_dir, "create") from None
     written = []
     for name in sorted(files):
         path = out_dir / name

@@ -3,6 +3,12 @@ read names such as "Children's Trust" or "Café" correctly), RFC 4180 quoting, C
 
 Numbers are written exactly (17.5, 23.718157181571815718...), never rounded and never in
 scientific notation; `-method.csv` carries the notice, the generation time and the rules.
+
+Text is user text (bidder names, reasons, guidance): a cell starting with `=`, `+`, `-`,
+`@`, a tab or a carriage return would be run as a formula by a spreadsheet program that
+opens the file (`=HYPERLINK(...)` as a bidder name; a reason starting "- " becomes a formula
+error). Such a text cell is written with a leading single quote, as the OWASP guidance on
+CSV injection says; numbers are never changed.
 """
 
 from __future__ import annotations
@@ -26,12 +32,26 @@ def cell_text(value: Cell) -> str:
     return str(value)
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet program takes as the start of a formula (OWASP, CSV injection)."""
+
+
+def inert_text(value: Cell) -> str:
+    """A cell for the CSV: `cell_text`, with text that a spreadsheet program would run as a
+    formula made inert by a leading single quote. Numbers (even negative ones) are left as
+    they are: only text comes from users."""
+    text = cell_text(value)
+    if isinstance(value, str) and text.startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
 def table_csv(table: Table) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([c.header for c in table.columns])
+    writer.writerow([inert_text(c.header) for c in table.columns])
     for row in table.rows:
-        writer.writerow([cell_text(v) for v in row])
+        writer.writerow([inert_text(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -22,8 +22,8 @@ from bid_panel.core.panel import Evaluator, Role
 from bid_panel.core.results import BidResult, Results
 from bid_panel.core.robustness import Robustness
 from bid_panel.core.scoring import display_text
-from bid_panel.core.sheet import Item
-from bid_panel.core.tender import Criterion, CriterionKind, Tender
+from bid_panel.core.sheet import VERDICT_LABELS, Item
+from bid_panel.core.tender import Criterion, CriterionKind, Tender, number_text
 from bid_panel.core.workspace import Workspace
 
 NOTICE = (
@@ -101,7 +101,7 @@ def collect(workspace: Workspace, generated_at: datetime | None = None) -> Expor
     moment = (generated_at or clock.now()).astimezone(UTC).replace(microsecond=0)
     state = moderation_state(workspace)
     found = inputs(workspace, state)
-    results, report = robustness(workspace, state)
+    results, report = robustness(workspace, state, found)
     active = {e.id for e in workspace.panel.evaluators} - set(state.withdrawn)
     evaluators = [
         e for e in workspace.panel.evaluators if e.role is not Role.MODERATOR and e.id in active
@@ -134,16 +134,6 @@ def plain(value: Decimal) -> str:
     return "0" if text in ("-0", "-0.0") else text
 
 
-def scale_value(value: Decimal) -> str:
-    """A scale value as people write it: 4, not 4.0; 2.5 stays 2.5."""
-    return plain(value.normalize()) if value == value.to_integral() else plain(value)
-
-
-def short_name(evaluator: Evaluator) -> str:
-    """`Amara Okafor (Head of ...)` -> `Amara Okafor`."""
-    return evaluator.name.split(" (")[0].strip() or evaluator.id
-
-
 def money(value: Decimal, currency: str) -> str:
     """£1,845,000.00 (at least two decimal places, more when the price has them)."""
     exponent = value.as_tuple().exponent
@@ -161,13 +151,8 @@ def value_text(tender: Tender, criterion: Criterion, value: Decimal | str | None
         scale = tender.scale_of(criterion)
         entry = scale.entry(value)
         label = f" ({entry.label})" if entry else ""
-        return f"{scale_value(value)} of {scale_value(scale.maximum)}{label}"
-    return {
-        "pass": "Pass",
-        "fail": "Fail",
-        "compliant": "Compliant",
-        "non_compliant": "Not compliant",
-    }.get(str(value), str(value))
+        return f"{number_text(value)} of {number_text(scale.maximum)}{label}"
+    return VERDICT_LABELS.get(str(value), str(value))
 
 
 def ordinal(number: int) -> str:

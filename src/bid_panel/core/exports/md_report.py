@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bid_panel.core.consensus import ItemScores
-from bid_panel.core.exports.data import NOTICE, ExportData, scale_value, value_text
+from bid_panel.core.exports.data import NOTICE, ExportData, value_text
 from bid_panel.core.exports.document import (
     Block,
     Bullets,
@@ -26,7 +26,7 @@ from bid_panel.core.exports.document import (
 )
 from bid_panel.core.moderation import signature_status
 from bid_panel.core.robustness import robustness_lines
-from bid_panel.core.tender import CriterionKind
+from bid_panel.core.tender import CriterionKind, number_text
 
 
 def _method(data: ExportData) -> list[Block]:
@@ -51,10 +51,10 @@ def _method(data: ExportData) -> list[Block]:
             (
                 data.numbers[c.id],
                 c.title,
-                "-" if c.weight is None else f"{scale_value(c.weight)}%",
+                "-" if c.weight is None else f"{number_text(c.weight)}%",
                 "-" if c.kind is CriterionKind.PASS_FAIL else data.shown(points[c.id]),
                 how,
-                "-" if c.minimum_score is None else scale_value(c.minimum_score),
+                "-" if c.minimum_score is None else number_text(c.minimum_score),
                 ("yes" if c.failing_disqualifies else "no") if gate else "-",
             )
         )
@@ -77,7 +77,7 @@ def _method(data: ExportData) -> list[Block]:
                 ),
                 (
                     "Flag for discussion",
-                    f"scores spread by {scale_value(rules.spread_threshold_percent)}% of the "
+                    f"scores spread by {number_text(rules.spread_threshold_percent)}% of the "
                     "scale or more, or a split pass/fail",
                 ),
                 (
@@ -92,7 +92,7 @@ def _method(data: ExportData) -> list[Block]:
             Heading(2, f"Scale: {scale.name}"),
             Grid(
                 ("Score", "Label", "Descriptor"),
-                tuple((scale_value(v.value), v.label, v.descriptor) for v in scale.values),
+                tuple((number_text(v.value), v.label, v.descriptor) for v in scale.values),
                 ("right", "left", "left"),
             ),
         ]
@@ -190,7 +190,7 @@ def _scores_text(scores: ItemScores) -> str:
     values = sorted(
         scores.values, key=lambda v: (isinstance(v, str), str(v) if isinstance(v, str) else v)
     )
-    return ", ".join(scale_value(v) if isinstance(v, Decimal) else str(v) for v in values) or "-"
+    return ", ".join(number_text(v) if isinstance(v, Decimal) else str(v) for v in values) or "-"
 
 
 def _moderation(data: ExportData) -> list[Block]:
@@ -244,7 +244,7 @@ def _moderation(data: ExportData) -> list[Block]:
         criterion = tender.by_id[key[1]]
         name = data.bid(key[0]).name
         consensus = state.current.get(key)
-        spread = f", spread {scale_value(scores.spread)}" if scores.spread is not None else ""
+        spread = f", spread {number_text(scores.spread)}" if scores.spread is not None else ""
         blocks.append(Heading(3, f"{name}: {data.label(criterion)}"))
         if consensus is None:
             blocks.append(

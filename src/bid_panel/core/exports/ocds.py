@@ -32,9 +32,8 @@ from bid_panel.core.exports.data import (
     ExportRefused,
     plain,
     provisional_findings,
-    scale_value,
 )
-from bid_panel.core.tender import CriterionKind
+from bid_panel.core.tender import CriterionKind, number_text
 
 OCDS_VERSION = "1.1"
 BID_EXTENSION = (
@@ -85,7 +84,7 @@ def award_criteria_details(data: ExportData) -> str:
             scale = tender.scale_of(criterion)
             text += f", scored {scale.describe()}"
             if criterion.minimum_score is not None:
-                text += f", minimum {scale_value(criterion.minimum_score)}"
+                text += f", minimum {number_text(criterion.minimum_score)}"
         elif criterion.kind is CriterionKind.PRICE:
             assert criterion.formula is not None
             text += f", price formula {criterion.formula.text}"

@@ -27,8 +27,6 @@ from bid_panel.core.exports.data import (
     money,
     ordinal,
     provisional_findings,
-    scale_value,
-    short_name,
     value_text,
 )
 from bid_panel.core.exports.document import (
@@ -46,7 +44,7 @@ from bid_panel.core.exports.document import (
 )
 from bid_panel.core.justification import check_restatement, criterion_text
 from bid_panel.core.results import BidResult
-from bid_panel.core.tender import Criterion, CriterionKind
+from bid_panel.core.tender import Criterion, CriterionKind, number_text
 from bid_panel.core.workspace import MODERATION_FILE
 
 LEGAL_BASIS = "Procurement Act 2023, section 50; Procurement Regulations 2024, regulation 31"
@@ -72,7 +70,7 @@ INDIVIDUAL_SCORES = re.compile(
 def _panel_mentions(data: ExportData) -> list[tuple[re.Pattern[str], str]]:
     out = []
     for member in data.workspace.panel.evaluators:
-        for needle in {short_name(member), member.id}:
+        for needle in {member.short_name, member.id}:
             if len(needle) >= 3:
                 pattern = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)", re.IGNORECASE)
                 out.append((pattern, needle))
@@ -153,7 +151,7 @@ def _weight_text(data: ExportData, criterion: Criterion) -> str:
     if criterion.kind is CriterionKind.PASS_FAIL:
         return "pass/fail"
     parent = data.tender.parents[criterion.id]
-    weight = scale_value(criterion.weight or Decimal(0))
+    weight = number_text(criterion.weight or Decimal(0))
     if parent is None:
         return f"{weight}% of the total"
     return f"{weight}% of {data.tender.by_id[parent].title}"
@@ -176,7 +174,7 @@ def _assessment_text(data: ExportData, criterion: Criterion) -> str:
     text = f"scored on the scale {scale.describe()} ({scale.name})"
     if criterion.minimum_score is not None:
         effect = "excludes" if criterion.failing_disqualifies else "is noted but does not exclude"
-        text += f"; a score below {scale_value(criterion.minimum_score)} {effect} the tender"
+        text += f"; a score below {number_text(criterion.minimum_score)} {effect} the tender"
     return text
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 from bid_panel.core.checks import assigned_leaves
 from bid_panel.core.consensus import ItemScores
-from bid_panel.core.exports.data import NOTICE, ExportData, short_name, value_text
+from bid_panel.core.exports.data import NOTICE, ExportData, value_text
 from bid_panel.core.panel import Evaluator
 from bid_panel.core.scoring import display
 from bid_panel.core.tender import Criterion, CriterionKind
@@ -146,7 +146,7 @@ def contributions_table(data: ExportData) -> Table:
 
 
 def _headers(evaluators: list[Evaluator]) -> list[str]:
-    names = [short_name(e) for e in evaluators]
+    names = [e.short_name for e in evaluators]
     return [
         f"{name} ({e.id})" if names.count(name) > 1 else name
         for name, e in zip(names, evaluators, strict=True)

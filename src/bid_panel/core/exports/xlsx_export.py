@@ -2,9 +2,13 @@
 
 Numbers are stored as numbers, with number formats that show the tender's decimal places
 (so a spreadsheet program shows the figures of the results screen) while the cell keeps
-the full value; text is stored as text; times as dates. Every page printed carries the
-notice in its header. The bytes are reproducible: the workbook's created/modified times
-and every zip entry's time are the export's `generated_at`.
+the full value; times as dates; text is stored as text, always: openpyxl would store a
+string starting with "=" as a live formula (a bidder named `=HYPERLINK(...)` would become
+a link) and "#N/A" as an error value, so every text cell is marked a string, and one that a
+spreadsheet program would take for a formula when edited also gets the quote prefix.
+Every page printed carries the notice in its header. The bytes are reproducible: the
+workbook's created/modified times and every zip entry's time are the export's
+`generated_at`.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from bid_panel.core.exports.csv_export import cell_text
+from bid_panel.core.exports.csv_export import FORMULA_TRIGGERS, cell_text
 from bid_panel.core.exports.data import NOTICE, ExportData
 from bid_panel.core.exports.tables import Column, Table, build_tables
 
@@ -72,6 +77,14 @@ def _lines(text: str, width: float) -> int:
     return sum(max(1, len(textwrap.wrap(part, usable))) for part in text.split("\n"))
 
 
+def keep_text(cell: Cell) -> None:
+    """Store a text cell as text: never a formula ("=...") nor an error value ("#N/A")."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+        if cell.value.startswith(FORMULA_TRIGGERS):
+            cell.quotePrefix = True  # stays text when someone edits the cell
+
+
 def _fill_sheet(ws: Worksheet, table: Table, data: ExportData) -> None:
     formats = number_formats(data)
     ws.append([c.header for c in table.columns])
@@ -84,6 +97,9 @@ def _fill_sheet(ws: Worksheet, table: Table, data: ExportData) -> None:
         ws.append(
             [v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) else v for v in row]
         )
+    for cells in ws.iter_rows():
+        for cell in cells:
+            keep_text(cell)
     for index, column in enumerate(table.columns, start=1):
         letter = get_column_letter(index)
         texts = [_shown(row[index - 1], column, data) for row in table.rows]

@@ -14,12 +14,13 @@ from datetime import UTC
 from decimal import Decimal
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Footer, OptionList, SelectionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
@@ -34,10 +35,18 @@ from bid_panel.core.moderation import (
 from bid_panel.core.sheet import Item
 from bid_panel.core.tender import CriterionKind
 from bid_panel.tui.dialogs.confirm import ConfirmDialog
-from bid_panel.tui.text import number, plain, short_name
-from bid_panel.tui.widgets.scale_picker import key_for
+from bid_panel.tui.text import number, plain, say, short_name
+from bid_panel.tui.widgets.scale_picker import (
+    KEY_NAMES,
+    TYPING_KEYS,
+    ValueTyping,
+    pending_hint,
+    typed_text,
+)
 
-_DIGITS = "0123456789"
+CHECK_DELAY = 0.25
+"""Seconds of no typing in the reason before the core checks the draft again (the check
+re-reads every sheet); a value or attendance change, and ctrl+s, check at once."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +62,14 @@ class ModerateItemDialog(ModalScreen[ConsensusDraft | None]):
         Binding("ctrl+s", "record", "Record consensus"),
         Binding("escape", "cancel", "Cancel / leave text"),
         *[
-            Binding(d, f"pick_key('{d}')", "Consensus", show=d == "0", key_display="0-9")
-            for d in _DIGITS
+            Binding(
+                KEY_NAMES.get(c, c),
+                f"pick_key('{c}')",
+                "Consensus",
+                show=c == "0",
+                key_display="0-9",
+            )
+            for c in TYPING_KEYS
         ],
     ]
 
@@ -69,11 +84,15 @@ class ModerateItemDialog(ModalScreen[ConsensusDraft | None]):
         # Re-moderating starts from the recorded value; a first consensus starts from none,
         # so the dialog never suggests a value (least of all a middle one).
         self.value: Decimal | str | None = self.current.value if self.current else None
-        keys: dict[str, list[Decimal | str]] = {}
-        for value in self.values:
-            keys.setdefault(key_for(value), []).append(value)
-        self.keys = {k: v[0] for k, v in keys.items() if len(v) == 1}
         self.attempted = False
+        self.recorded = False
+        # The scoring screen's way of typing a value: 10 on 0-10, 2.5, 1 = pass, 0 = fail.
+        self._typing = ValueTyping(
+            self, lambda value, _item: self._pick(value), self._refused, self._pending
+        )
+        self._typing.reset(self.values, item)
+        self._check_timer: Timer | None = None
+        self._hint = "type a score" if self.criterion.kind is CriterionKind.SCORED else "1 or 0"
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -122,6 +141,8 @@ class ModerateItemDialog(ModalScreen[ConsensusDraft | None]):
         parts = []
         if self.criterion.kind is CriterionKind.SCORED:
             parts.append(f"{tender.scale_of(self.criterion).name} scale")
+        elif self.criterion.kind is CriterionKind.PRICE:
+            parts.append("price check: compliant or not")
         else:
             parts.append("pass/fail gate")
         spread = self.scores.spread
@@ -138,7 +159,8 @@ class ModerateItemDialog(ModalScreen[ConsensusDraft | None]):
         parts.append(str(state))
         away = sorted(conflicted(self.session.workspace, self.item[0]))
         if away:
-            names = ", ".join(short_name(self.session.workspace.panel.by_id[e].name) for e in away)
+            panel = self.session.workspace.panel.by_id
+            names = ", ".join(short_name(panel[e].name) if e in panel else e for e in away)
             parts.append(f"declared a conflict with this bidder, took no part: {names}")
         return plain(" · ".join(parts))
 
@@ -171,6 +193,7 @@ class ModerateItemDialog(ModalScreen[ConsensusDraft | None]):
     def on_mount(self) -> None:
         values = self.query_one("#consensus-values", OptionList)
         values.border_title = "Consensus"
+        values.border_subtitle = self._hint
         self.query_one("#consensus-reason", TextArea).border_title = (
             f"Reason (at least {self.session.tender.rules.justification_min_length} characters; "
             "refer to the tender)"
@@ -194,14 +217,14 @@ class ModerateItemDialog(ModalScreen[ConsensusDraft | None]):
         for value in self.values:
             chosen = value == self.value
             who = given.get(value, [])
+            text = value_text(self.session.tender, self.criterion, value)
+            if isinstance(value, str):
+                text = f"{typed_text(value)} {text}"  # the key that picks a verdict
             options.append(
                 Option(
                     Content.assemble(
                         ("● " if chosen else "  ", "bold $accent"),
-                        (
-                            value_text(self.session.tender, self.criterion, value),
-                            "bold $accent" if chosen else "bold",
-                        ),
+                        (text, "bold $accent" if chosen else "bold"),
                         (f"  ◆{len(who)}" if who else "", "$text-muted"),
                     )
                 )
@@ -222,6 +245,9 @@ class ModerateItemDialog(ModalScreen[ConsensusDraft | None]):
         return self.query_one("#consensus-reason", TextArea).text
 
     def _check(self) -> list[str]:
+        if self._check_timer is not None:
+            self._check_timer.stop()
+            self._check_timer = None
         problems = self.session.problems(self.item, self.value, self._reason(), self._present())
         status = self.query_one("#moderate-problems", Static)
         if problems:
@@ -240,6 +266,7 @@ class ModerateItemDialog(ModalScreen[ConsensusDraft | None]):
     @on(OptionList.OptionSelected, "#consensus-values")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
+        self._typing.cancel()
         self._choose(self.values[event.option_index])
         self.query_one("#consensus-reason", TextArea).focus()
 
@@ -261,32 +288,53 @@ class ModerateItemDialog(ModalScreen[ConsensusDraft | None]):
         self.query_one("#value-descriptor", Static).update(plain(descriptor))
 
     @on(TextArea.Changed, "#consensus-reason")
+    def _typed(self) -> None:
+        # Not on every key: the core's check re-reads every sheet. A short pause is enough.
+        if self._check_timer is not None:
+            self._check_timer.stop()
+        self._check_timer = self.set_timer(CHECK_DELAY, self._check)
+
     @on(SelectionList.SelectedChanged, "#consensus-present")
-    def _changed(self) -> None:
+    def _attendance_changed(self) -> None:
         self._check()
 
-    # ------------------------------------------------------------------ actions
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "pick_key" and parameters:
-            return True if parameters[0] in self.keys else None
-        return True
+    def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
+        self._typing.settle()  # tab to the reason: a half-typed value is what was typed
 
-    def action_pick_key(self, key: str) -> None:
-        value = self.keys.get(key)
-        if value is None:
-            allowed = " / ".join(number(v) for v in self.values)
-            self.notify(f"{key} is not on this scale. Allowed: {allowed}", severity="warning")
-            return
+    def _pick(self, value: Decimal | str) -> None:
         self._choose(value)
         self.query_one("#consensus-values", OptionList).highlighted = self.values.index(value)
 
+    def _refused(self, message: str) -> None:
+        say(self, message, severity="warning")
+
+    def _pending(self, typed: str) -> None:
+        values = self.query_one("#consensus-values", OptionList)
+        values.border_subtitle = pending_hint(self.values, typed) or self._hint
+
+    # ------------------------------------------------------------------ actions
+    def action_pick_key(self, key: str) -> None:
+        self._typing.press(key)
+
     def action_record(self) -> None:
+        self._typing.settle()
         self.attempted = True
         problems = self._check()
         if problems or self.value is None:
-            self.notify("; ".join(problems), title="Not recorded yet", severity="warning")
+            say(self, "; ".join(problems), title="Not recorded yet", severity="warning")
             return
+        self.recorded = True
         self.dismiss(ConsensusDraft(self.value, self._reason().strip(), self._present()))
+
+    def save_pending(self) -> list[str]:
+        """Asked by the app before it quits: a typed reason is not recorded until ctrl+s."""
+        if self.recorded or not self._reason().strip():
+            return []
+        bid = self.session.workspace.bids[self.item[0]].bidder.name
+        return [
+            f"the consensus reason you typed for {bid} / {self.criterion.title} is not "
+            "recorded (ctrl+s records it)"
+        ]
 
     def action_cancel(self) -> None:
         editor = self.query_one("#consensus-reason", TextArea)

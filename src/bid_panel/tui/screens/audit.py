@@ -49,7 +49,7 @@ from bid_panel.core.audit import (
 from bid_panel.core.errors import BidPanelError, Severity
 from bid_panel.core.scoring import display_text
 from bid_panel.core.verify import VerifyReport, verify_workspace
-from bid_panel.tui.text import cell, clipped, plain
+from bid_panel.tui.text import cell, clipped, plain, say
 
 TABS = ("integrity", "timelines", "trail", "calibration")
 
@@ -264,7 +264,7 @@ class AuditScreen(Screen[None]):
                 self.query_one("#people", OptionList).highlighted = index
                 self._show_timeline(index, focus_seq=finding.seq)
                 return
-        self.notify("This finding is not about an event of a record.", severity="information")
+        say(self, "This finding is not about an event of a record.", severity="information")
 
     # ------------------------------------------------------------------ timelines
     def _fill_people(self) -> None:
@@ -319,7 +319,7 @@ class AuditScreen(Screen[None]):
             )
             if focus_seq is not None and e.seq == focus_seq:
                 target = row
-        table.border_title = f"{timeline.name}: {timeline.file}"
+        table.border_title = plain(f"{timeline.name}: {timeline.file}")
         if timeline.events:
             table.move_cursor(row=target)
             self._show_event(target)
@@ -423,7 +423,7 @@ class AuditScreen(Screen[None]):
         title = f"{trail.name} ({trail.organisation_type})"
         if trail.rank is not None:
             title += f" · rank {trail.rank}"
-        table.border_title = title
+        table.border_title = plain(title)
         table.move_cursor(row=0)
         self._show_trail_item(0)
 
@@ -567,11 +567,11 @@ class AuditScreen(Screen[None]):
         try:
             report = verify_workspace(root)
         except BidPanelError as exc:
-            self.notify(str(exc), title="Cannot verify", severity="error", timeout=10)
+            say(self, str(exc), title="Cannot verify", severity="error", timeout=10)
             return
         self._load(report)
         self._fill()
-        self.notify("Verified again from the files on disk.", title="Verify")
+        say(self, "Verified again from the files on disk.", title="Verify")
 
 
 def audit_app(root: Path):  # -> BidPanelApp (imported late: no import cycle)

@@ -13,7 +13,7 @@ from bid_panel.core.errors import BidPanelError
 from bid_panel.core.session import ScoringSession
 from bid_panel.tui.dialogs.confirm import ConfirmDialog
 from bid_panel.tui.dialogs.conflict import ConflictDialog
-from bid_panel.tui.text import cell, plain
+from bid_panel.tui.text import cell, plain, say
 
 INTRO = (
     "Before you see any bid, declare for each bidder whether you have a conflict of interest "
@@ -106,7 +106,7 @@ class DeclarationScreen(Screen[None]):
     def action_record(self) -> None:
         left = [b for b in self.session.undeclared if b not in self.choices]
         if left:
-            self.notify(f"Declare for every bidder first ({len(left)} left).", severity="warning")
+            say(self, f"Declare for every bidder first ({len(left)} left).", severity="warning")
             return
         conflicts = [
             f"{self.session.bid(b).bidder.name}: {n}" for b, n in self.choices.items() if n
@@ -133,6 +133,6 @@ class DeclarationScreen(Screen[None]):
                 if bidder in self.session.undeclared:
                     self.session.declare(bidder, conflict=note is not None, note=note or "")
         except BidPanelError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            say(self, str(exc), severity="error", timeout=10)
             return
         self.app.switch_screen(ScoringScreen(self.session))

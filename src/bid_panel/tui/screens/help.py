@@ -50,7 +50,10 @@ class HelpScreen(ModalScreen[None]):
                 # Textual's own focus and copy keys are listed once below, in words.
                 if not b.description or b.action in _GENERIC_ACTIONS:
                     continue
-                keys = keys_by_action.setdefault((b.action, b.description), [])
+                # One row per action, whatever its parameters: the ten digit keys of
+                # "pick_key('0')" ... "pick_key('9')" are one row, "0-9 Score".
+                action = b.action.split("(")[0]
+                keys = keys_by_action.setdefault((action, b.description), [])
                 key = b.key_display or self.app.get_key_display(b)
                 if key not in keys:
                     keys.append(key)

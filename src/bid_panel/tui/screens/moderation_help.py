@@ -17,11 +17,13 @@ MODERATION_GUIDE = """
    reason of at least the tender's minimum length that refers to the bid's own tender, and
    a record of who was present. Members who declared a conflict with the bidder are left
    out by default.
-4. **Accepting agreed items** records each one as its own entry, with a reason that states
-   the scores. Any item can be moderated again later: the change is a new entry with its
-   own reason, and the item's history keeps both.
-5. **Results are final** only when every flagged item is moderated and every other item
-   moderated or accepted; until then every results view says PROVISIONAL and why.
+4. **Accepting agreed items** records each one as its own entry, with a reason built from
+   the evidence the evaluators cited. Any item can be moderated again later: the change is
+   a new entry with its own reason, and the item's history keeps both.
+5. **Results are final** only when every flagged item is moderated, every other item
+   moderated or accepted and, when the panel lists the moderator's key, the record signed
+   as it stands (`s`); until then every results view says PROVISIONAL and why. A price the
+   price evaluators disagree on is on the agenda too: compliant or not, with a reason.
 
 The original individual scores are never changed. The moderation record is append-only
 and hash-chained.

@@ -36,7 +36,7 @@ from bid_panel.core.tender import CriterionKind
 from bid_panel.tui.dialogs.confirm import ConfirmDialog
 from bid_panel.tui.dialogs.moderate_item import ConsensusDraft, ModerateItemDialog
 from bid_panel.tui.screens.moderation_help import MODERATION_GUIDE
-from bid_panel.tui.text import cell, clipped, number, plain, short_name
+from bid_panel.tui.text import cell, clipped, number, plain, say, short_name
 from bid_panel.tui.widgets.gate_bar import GateBar
 
 MARKS = {
@@ -60,6 +60,22 @@ def _key(item: Item) -> str:
 def _item(key: str) -> Item:
     bidder, _, criterion = key.partition("/")
     return (bidder, criterion)
+
+
+def _column(criterion_id: str) -> str:
+    """The matrix column of a criterion. Ids are slugs (no colon), so no criterion id can
+    collide with the table's own columns ("bid"), whatever it is called."""
+    return f"c:{criterion_id}"
+
+
+def _criterion_of(column: str | None) -> str | None:
+    """The criterion id of a matrix column key (None for the bid column)."""
+    return column[2:] if column is not None and column.startswith("c:") else None
+
+
+def _evaluator_column(evaluator_id: str) -> str:
+    """The agenda column of an evaluator (an evaluator id may be "state" or "bid")."""
+    return f"e:{evaluator_id}"
 
 
 def _short(value: object) -> str:
@@ -110,7 +126,9 @@ class ModerationMatrixScreen(Screen[None]):
         matrix.border_title = plain(f"Matrix · each cell: {names}, then the item's state")
         matrix.add_column("Bid", key="bid", width=14 if narrow else 24)
         for criterion in self.criteria:
-            matrix.add_column(clipped(criterion.title), key=criterion.id, width=9 if narrow else 11)
+            matrix.add_column(
+                clipped(criterion.title), key=_column(criterion.id), width=9 if narrow else 11
+            )
         for bidder, bid in session.workspace.bids.items():
             cells = [clipped(bid.bidder.name)]
             cells += [self._matrix_cell(items[(bidder, c.id)]) for c in self.criteria]
@@ -122,7 +140,9 @@ class ModerationMatrixScreen(Screen[None]):
         agenda.add_column("Bid", key="bid", width=12 if narrow else 24)
         agenda.add_column("Criterion", key="criterion", width=12 if narrow else 28)
         for evaluator in self.evaluators:
-            agenda.add_column(cell(short_name(panel[evaluator].name).split()[0]), key=evaluator)
+            agenda.add_column(
+                cell(short_name(panel[evaluator].name).split()[0]), key=_evaluator_column(evaluator)
+            )
         agenda.add_column("Δ", key="spread")
         agenda.add_column("Consensus", key="consensus", width=9 if narrow else 14)
         agenda.add_column("State", key="state")
@@ -199,11 +219,13 @@ class ModerationMatrixScreen(Screen[None]):
     def refresh_item(self, item: Item) -> None:
         """Update one item's matrix cell and agenda row in place."""
         scores = self.session.items()[item]
-        self.query_one("#matrix", DataTable).update_cell(
-            item[0], item[1], self._matrix_cell(scores)
-        )
+        if any(c.id == item[1] for c in self.criteria):  # a disputed price is on the agenda only
+            self.query_one("#matrix", DataTable).update_cell(
+                item[0], _column(item[1]), self._matrix_cell(scores)
+            )
         agenda = self.query_one("#agenda", DataTable)
-        keys = ["mark", "bid", "criterion", *self.evaluators, "spread", "consensus", "state"]
+        evaluators = [_evaluator_column(e) for e in self.evaluators]
+        keys = ["mark", "bid", "criterion", *evaluators, "spread", "consensus", "state"]
         for key, value in zip(keys, self._agenda_cells(scores), strict=True):
             agenda.update_cell(_key(item), key, value)
 
@@ -244,10 +266,10 @@ class ModerationMatrixScreen(Screen[None]):
     # ------------------------------------------------------------------ cursor
     @on(DataTable.CellHighlighted, "#matrix")
     def _matrix_moved(self, event: DataTable.CellHighlighted) -> None:
-        column = event.cell_key.column_key.value
-        if column == "bid" or column is None or event.cell_key.row_key.value is None:
+        criterion = _criterion_of(event.cell_key.column_key.value)
+        if criterion is None or event.cell_key.row_key.value is None:
             return
-        item = (event.cell_key.row_key.value, column)
+        item = (event.cell_key.row_key.value, criterion)
         self._follow(item, from_matrix=True)
 
     @on(DataTable.RowHighlighted, "#agenda")
@@ -263,10 +285,10 @@ class ModerationMatrixScreen(Screen[None]):
             row = agenda.get_row_index(_key(item))
             if agenda.cursor_row != row:
                 agenda.move_cursor(row=row)
-        else:
+        elif any(c.id == item[1] for c in self.criteria):  # a disputed price: agenda only
             matrix = self.query_one("#matrix", DataTable)
             row = matrix.get_row_index(item[0])
-            column = matrix.get_column_index(item[1])
+            column = matrix.get_column_index(_column(item[1]))
             if (matrix.cursor_row, matrix.cursor_column) != (row, column):
                 matrix.move_cursor(row=row, column=column)
 
@@ -289,7 +311,7 @@ class ModerationMatrixScreen(Screen[None]):
         if action == "sign":
             state = self.session.state
             needs = state.signed is None or state.events_since_signed > 0
-            return (self.session.gate().final and needs) or None
+            return (self.session.gate().ready_to_sign and needs) or None
         if action == "moderate":
             return self.current is not None
         return True
@@ -313,8 +335,9 @@ class ModerationMatrixScreen(Screen[None]):
         matrix = self.query_one("#matrix", DataTable)
         if matrix.has_focus:
             keys = matrix.coordinate_to_cell_key(matrix.cursor_coordinate)
-            if keys.column_key.value not in (None, "bid") and keys.row_key.value is not None:
-                return (keys.row_key.value, keys.column_key.value)
+            criterion = _criterion_of(keys.column_key.value)
+            if criterion is not None and keys.row_key.value is not None:
+                return (keys.row_key.value, criterion)
             return self.current
         agenda = self.query_one("#agenda", DataTable)
         if agenda.row_count == 0:
@@ -334,12 +357,12 @@ class ModerationMatrixScreen(Screen[None]):
             try:
                 self.session.agree(item, draft.value, draft.reason, draft.present)
             except BidPanelError as exc:
-                self.notify(str(exc), title="Not recorded", severity="error", timeout=10)
+                say(self, str(exc), title="Not recorded", severity="error", timeout=10)
                 return
             self.refresh_item(item)
             self.refresh_view()
             self._show_detail(item)
-            self.notify("Consensus recorded.", timeout=3)
+            say(self, "Consensus recorded.", timeout=3)
             self._advance()
 
         self.app.push_screen(ModerateItemDialog(self.session, item), recorded)
@@ -348,7 +371,7 @@ class ModerationMatrixScreen(Screen[None]):
         session = self.session
         agreed = session.to_accept()
         if not agreed:
-            self.notify("No item left where every evaluator agrees.", severity="warning")
+            say(self, "No item left where every evaluator agrees.", severity="warning")
             return
         first_item, first_scores = next(iter(agreed.items()))
         listing = []
@@ -373,14 +396,14 @@ class ModerationMatrixScreen(Screen[None]):
             try:
                 accepted = session.accept_agreed()
             except BidPanelError as exc:
-                self.notify(str(exc), title="Not recorded", severity="error", timeout=10)
+                say(self, str(exc), title="Not recorded", severity="error", timeout=10)
                 return
             for entry in accepted:
                 self.refresh_item((entry.bidder, entry.criterion))
             self.refresh_view()
             if self.current is not None:
                 self._show_detail(self.current)
-            self.notify(f"{len(accepted)} item(s) accepted, each with its reason.")
+            say(self, f"{len(accepted)} item(s) accepted, each with its reason.")
 
         self.app.push_screen(
             ConfirmDialog(
@@ -391,8 +414,8 @@ class ModerationMatrixScreen(Screen[None]):
 
     def action_sign(self) -> None:
         session = self.session
-        if not session.gate().final:
-            self.notify("Sign once the results are final.", severity="warning")
+        if not session.gate().ready_to_sign:
+            say(self, "Sign once every item is settled.", severity="warning")
             return
 
         def confirmed(yes: bool | None) -> None:
@@ -406,10 +429,10 @@ class ModerationMatrixScreen(Screen[None]):
                 sign, public_key = submission_signer(moderator.id, moderator.public_key)
                 session.sign(sign, public_key)
             except BidPanelError as exc:
-                self.notify(str(exc), severity="error", timeout=10)
+                say(self, str(exc), severity="error", timeout=10)
                 return
             self.refresh_view()
-            self.notify("Moderation record signed.")
+            say(self, "Moderation record signed.")
 
         self.app.push_screen(
             ConfirmDialog(
@@ -426,7 +449,7 @@ class ModerationMatrixScreen(Screen[None]):
     def action_results(self) -> None:
         from bid_panel.tui.screens.results import ResultsScreen
 
-        self.app.push_screen(ResultsScreen(self.session.workspace, self.session.state))
+        self.app.push_screen(ResultsScreen(self.session.workspace))
 
     def action_panel(self) -> None:
         self.app.pop_screen()

@@ -27,7 +27,7 @@ from bid_panel.core.moderation import (
 from bid_panel.tui.dialogs.attendance import AttendanceDialog
 from bid_panel.tui.dialogs.reason import ReasonDialog
 from bid_panel.tui.screens.moderation_help import MODERATION_GUIDE
-from bid_panel.tui.text import cell, clipped, plain, short_name
+from bid_panel.tui.text import cell, clipped, plain, say, short_name
 from bid_panel.tui.widgets.gate_bar import GateBar
 
 MARKS = {"submitted": "✓", "in progress": "…", "not started": "○", "withdrawn": "✗"}
@@ -95,9 +95,8 @@ class ReadinessScreen(Screen[None]):
     def _status_text(self) -> str:
         session = self.session
         state = session.state
-        names = session.workspace.panel.by_id
         if state.opened is not None:
-            present = ", ".join(short_name(names[p].name) for p in state.opened.present)
+            present = ", ".join(self._member_name(p) for p in state.opened.present)
             return (
                 f"Moderation opened {state.opened.at.astimezone(UTC):%d %b %Y %H:%M} UTC, "
                 f"bound to the seals of {len(state.opened.sheet_seals)} sheet(s). "
@@ -114,12 +113,17 @@ class ReadinessScreen(Screen[None]):
                 f"Every assigned sheet is submitted{withdrawn}. Press o to open moderation "
                 "and record who is present."
             )
-        waiting = ", ".join(short_name(names[e].name) for e in ready.not_submitted)
+        waiting = ", ".join(self._member_name(e) for e in ready.not_submitted)
         return (
             f"Waiting for: {waiting}. Moderation can start when every assigned sheet is "
             "submitted, or its evaluator is withdrawn with a recorded reason (w). "
             "F5 reloads the sheets."
         )
+
+    def _member_name(self, evaluator_id: str) -> str:
+        """A member's name; the id of one recorded earlier but since removed from the panel."""
+        member = self.session.workspace.panel.by_id.get(evaluator_id)
+        return short_name(member.name) if member is not None else evaluator_id
 
     def _selected(self) -> str | None:
         table = self.query_one(DataTable)
@@ -144,10 +148,10 @@ class ReadinessScreen(Screen[None]):
         try:
             self.session.refresh_sheets()
         except BidPanelError as exc:
-            self.notify(str(exc), title="Cannot read a sheet", severity="error", timeout=10)
+            say(self, str(exc), title="Cannot read a sheet", severity="error", timeout=10)
             return
         self.refresh_view()
-        self.notify("Score sheets reloaded.")
+        say(self, "Score sheets reloaded.")
 
     def action_withdraw(self) -> None:
         evaluator = self._selected()
@@ -156,7 +160,7 @@ class ReadinessScreen(Screen[None]):
         session = self.session
         member = session.workspace.panel.by_id[evaluator]
         if evaluator in session.state.withdrawn:
-            self.notify(f"{short_name(member.name)} is already withdrawn.", severity="warning")
+            say(self, f"{short_name(member.name)} is already withdrawn.", severity="warning")
             return
 
         def check(reason: str) -> list[str]:
@@ -168,9 +172,9 @@ class ReadinessScreen(Screen[None]):
             try:
                 session.withdraw(evaluator, reason)
             except BidPanelError as exc:
-                self.notify(str(exc), severity="error", timeout=10)
+                say(self, str(exc), severity="error", timeout=10)
                 return
-            self.notify(f"{short_name(member.name)} withdrawn; the reason is recorded.")
+            say(self, f"{short_name(member.name)} withdrawn; the reason is recorded.")
             self.refresh_view()
 
         minimum = session.tender.rules.justification_min_length
@@ -190,7 +194,7 @@ class ReadinessScreen(Screen[None]):
         session = self.session
         refusal = open_refusal(session.workspace, session.state)
         if refusal:
-            self.notify(refusal, severity="warning", timeout=8)
+            say(self, refusal, severity="warning", timeout=8)
             return
         members = [
             (
@@ -200,10 +204,7 @@ class ReadinessScreen(Screen[None]):
             )
             for e in session.workspace.panel.evaluators
         ]
-        seals = [
-            f"{short_name(session.workspace.panel.by_id[e].name)}: sealed {s[:12]}…"
-            for e, s in session.seals().items()
-        ]
+        seals = [f"{self._member_name(e)}: sealed {s[:12]}…" for e, s in session.seals().items()]
 
         def chosen(present: list[str] | None) -> None:
             if not present:
@@ -211,7 +212,7 @@ class ReadinessScreen(Screen[None]):
             try:
                 session.open(present)
             except BidPanelError as exc:
-                self.notify(str(exc), severity="error", timeout=10)
+                say(self, str(exc), severity="error", timeout=10)
                 return
             self.refresh_view()
             self.action_matrix()
@@ -238,7 +239,7 @@ class ReadinessScreen(Screen[None]):
     def action_results(self) -> None:
         from bid_panel.tui.screens.results import ResultsScreen
 
-        self.app.push_screen(ResultsScreen(self.session.workspace, self.session.state))
+        self.app.push_screen(ResultsScreen(self.session.workspace))
 
     def on_screen_resume(self) -> None:
         self.refresh_view()

@@ -1,14 +1,16 @@
 """Consolidated results: totals, contributions, exclusions, ranking, margin, chart, robustness.
 
-Everything shown is computed by the core (`bid_panel.core.evaluation.robustness`) from the
-sheets and the moderation record as they stand; the gate bar says whether the results are
-final or provisional, and why.
+Everything shown is computed by the core from the sheets and the moderation record as they
+stand (`bid_panel.core.exports.collect`: the results, their robustness and what each export
+needs), once, in a worker while a loading indicator shows; the gate bar says whether the
+results are final or provisional, and why. The export dialog and the export itself reuse the
+same data, so what is written is what the screen shows.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -18,9 +20,10 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+from textual.worker import get_current_worker
 
-from bid_panel.core.evaluation import robustness
-from bid_panel.core.moderation import ModerationState, gate, moderation_state, signature_status
+from bid_panel.core.errors import BidPanelError
+from bid_panel.core.moderation import Gate, gate, signature_status
 from bid_panel.core.results import Results
 from bid_panel.core.robustness import Robustness, robustness_lines
 from bid_panel.core.scoring import display_text
@@ -29,9 +32,12 @@ from bid_panel.core.workspace import Workspace
 from bid_panel.tui.dialogs.confirm import ConfirmDialog
 from bid_panel.tui.dialogs.export import ExportDialog, ExportRequest
 from bid_panel.tui.screens.moderation_help import MODERATION_GUIDE
-from bid_panel.tui.text import clipped, number, plain
+from bid_panel.tui.text import clipped, number, plain, say
 from bid_panel.tui.widgets.gate_bar import GateBar
 from bid_panel.tui.widgets.stacked_chart import Bar, ChartData, Series, StackedChart
+
+if TYPE_CHECKING:
+    from bid_panel.core.exports import ExportData
 
 _ROBUSTNESS_STYLE = {
     "headline": "bold",
@@ -63,11 +69,13 @@ class ResultsScreen(Screen[None]):
         Binding("x", "export", "Export…"),
     ]
 
-    def __init__(self, workspace: Workspace, state: ModerationState | None = None) -> None:
+    def __init__(self, workspace: Workspace) -> None:
         super().__init__()
         self.workspace = workspace
-        self.state = state if state is not None else moderation_state(workspace)
-        self.results, self.report = robustness(workspace, self.state)
+        self.data: ExportData | None = None
+        """Everything shown and exported, once the worker has computed it."""
+        self.refused: dict[str, list[str]] = {}
+        """Export format -> why it would be refused now."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,22 +91,70 @@ class ResultsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        results = self.results
-        self.query_one(GateBar).show(gate(self.workspace, self.state), signature_status(self.state))
+        self.query_one(GateBar).update(plain("Computing the results and their robustness…"))
+        self.query_one(StackedChart).border_title = "Totals stacked by criterion (points of 100)"
+        self.query_one("#decisions").border_title = "Exclusions, notes and tie-breaks"
+        robust = self.query_one("#robustness")
+        robust.border_title = "Robustness: would the result survive a reasonable doubt?"
+        body = self.query_one("#results-body", VerticalScroll)
+        body.loading = True
+        # The page scrolls as one; tab reaches a table to scroll it sideways when narrow.
+        body.focus()
+        self._compute()
+
+    @work(thread=True, exclusive=True, group="results")
+    def _compute(self) -> None:
+        """Results, robustness (every leave-one-out, weight and removal scenario) and the
+        export checks, off the UI thread."""
+        from bid_panel.core.exports import FORMATS, collect, problems
+
+        try:
+            data = collect(self.workspace)
+            the_gate = gate(self.workspace, data.state)
+            refused: dict[str, list[str]] = {}
+            for name in FORMATS:
+                found = problems(data, [name])
+                if found:
+                    refused[name] = [f.message for f in found]
+        except BidPanelError as exc:
+            if not get_current_worker().is_cancelled:
+                self.app.call_from_thread(self._failed, str(exc))
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._loaded, data, the_gate, refused)
+
+    def _failed(self, message: str) -> None:
+        if not self.is_attached:  # left (escape) while computing
+            return
+        self.query_one("#results-body", VerticalScroll).loading = False
+        self.query_one(GateBar).update(plain(f"Results cannot be computed: {message}"))
+        say(self, message, title="No results", severity="error", timeout=10)
+
+    def _loaded(self, data: ExportData, the_gate: Gate, refused: dict[str, list[str]]) -> None:
+        if not self.is_attached:  # left (escape) while computing
+            return
+        self.data = data
+        self.refused = refused
+        results = data.results
+        self.query_one(GateBar).show(the_gate, signature_status(data.state))
         self.query_one("#headline", Static).update(self._headline(results))
         self._fill_ranking(results)
         self._fill_contributions(results)
-        chart = self.query_one(StackedChart)
-        chart.border_title = "Totals stacked by criterion (points of 100)"
-        chart.set_data(self._chart(results))
-        decisions = self.query_one("#decisions", Static)
-        decisions.border_title = "Exclusions, notes and tie-breaks"
-        decisions.update(self._decisions(results))
-        robust = self.query_one("#robustness", Static)
-        robust.border_title = "Robustness: would the result survive a reasonable doubt?"
-        robust.update(self._robustness(self.report))
-        # The page scrolls as one; tab reaches a table to scroll it sideways when narrow.
-        self.query_one("#results-body", VerticalScroll).focus()
+        self.query_one(StackedChart).set_data(self._chart(results))
+        self.query_one("#decisions", Static).update(self._decisions(results))
+        self.query_one("#robustness", Static).update(self._robustness(data.robustness))
+        self.query_one("#results-body", VerticalScroll).loading = False
+        self.refresh_bindings()
+
+    @property
+    def results(self) -> Results:
+        assert self.data is not None, "the results are still being computed"
+        return self.data.results
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export":
+            return self.data is not None or None  # shown, disabled until computed
+        return True
 
     # ------------------------------------------------------------------ content
     def _shown(self, value: Decimal | None) -> str:
@@ -164,7 +220,8 @@ class ResultsScreen(Screen[None]):
         table.border_title = "Contribution of each criterion (points; * provisional)"
         table.add_column("Criterion", key="criterion", width=28 if self._narrow else 42)
         for bid in results.bids:
-            table.add_column(clipped(bid.name), key=bid.bidder, width=11)
+            # Prefixed: a bidder id may be "criterion" (ids are slugs, never with a colon).
+            table.add_column(clipped(bid.name), key=f"b:{bid.bidder}", width=11)
         for leaf in tender.leaves:
             gate_only = leaf.kind is CriterionKind.PASS_FAIL
             head = (
@@ -176,7 +233,7 @@ class ResultsScreen(Screen[None]):
                 mark = "*" if item.source == "provisional" else ""
                 shown = number(item.value) if gate_only else self._shown(item.contribution)
                 row.append(Text(shown + mark, justify="right"))
-            table.add_row(*row, key=leaf.id)
+            table.add_row(*row, key=f"c:{leaf.id}")  # a criterion may be called total-price
         totals = (
             ("Quality", lambda b: self._shown(b.quality_total)),
             ("Price", lambda b: "-" if b.excluded else self._shown(b.price_total)),
@@ -250,26 +307,21 @@ class ResultsScreen(Screen[None]):
 
     # ------------------------------------------------------------------ export
     def action_export(self) -> None:
-        from bid_panel.core.exports import FORMATS, collect, problems
-
-        refused: dict[str, list[str]] = {}
-        data = collect(self.workspace)
-        for name in FORMATS:
-            found = problems(data, [name])
-            if found:
-                refused[name] = [f.message for f in found]
+        if self.data is None:
+            return
 
         def chosen(request: ExportRequest | None) -> None:
             if request is not None:
                 self._run_export(request)
 
-        self.app.push_screen(ExportDialog(self.workspace.root / "exports", refused), chosen)
+        self.app.push_screen(ExportDialog(self.workspace.root / "exports", self.refused), chosen)
 
     @work(thread=True, exclusive=True, group="export")
     def _run_export(self, request: ExportRequest) -> None:
-        from bid_panel.core.errors import BidPanelError
-        from bid_panel.core.exports import export
+        from bid_panel.core.exports import export_data
 
+        data = self.data
+        assert data is not None
         bar = self.query_one("#export-progress", ProgressBar)
         self.app.call_from_thread(bar.add_class, "-busy")
 
@@ -277,7 +329,8 @@ class ResultsScreen(Screen[None]):
             self.app.call_from_thread(bar.update, total=total, progress=done)
 
         try:
-            written = export(self.workspace, request.formats, request.out_dir, progress=progress)
+            # The data the screen shows and the dialog checked: not evaluated a second time.
+            written = export_data(data, request.formats, request.out_dir, progress=progress)
         except BidPanelError as exc:
             findings = [str(f) for f in getattr(exc, "findings", [])]
             self.app.call_from_thread(
@@ -286,9 +339,7 @@ class ResultsScreen(Screen[None]):
             )
         else:
             self.app.call_from_thread(
-                self.notify,
-                f"Wrote {len(written)} file(s) to {request.out_dir}",
-                title="Exported",
+                say, self, f"Wrote {len(written)} file(s) to {request.out_dir}", title="Exported"
             )
         finally:
             self.app.call_from_thread(bar.remove_class, "-busy")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -26,18 +26,12 @@ from bid_panel.core.session import ItemStatus, ScoringSession
 from bid_panel.core.sheet import Item
 from bid_panel.core.tender import CriterionKind
 from bid_panel.tui.dialogs.confirm import ConfirmDialog
-from bid_panel.tui.text import number, plain
-from bid_panel.tui.widgets.scale_picker import ScalePicker, key_for
+from bid_panel.tui.text import md_text, number, plain, say
+from bid_panel.tui.widgets.scale_picker import KEY_NAMES, TYPING_KEYS, ScalePicker, ValueTyping
 from bid_panel.tui.widgets.work_list import WorkList
 
 AUTOSAVE_DELAY = 1.0
 """Seconds of no typing after which a justification is saved (and always on leaving it)."""
-
-_DIGITS = "0123456789"
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 class ScoringScreen(Screen[None]):
@@ -48,8 +42,10 @@ class ScoringScreen(Screen[None]):
         Binding("e", "edit_justification", "Justify"),
         Binding("escape", "leave_editor", "Done typing"),
         *[
-            Binding(d, f"pick_key('{d}')", "Score", show=d == "0", key_display="0-9")
-            for d in _DIGITS
+            Binding(
+                KEY_NAMES.get(c, c), f"pick_key('{c}')", "Score", show=c == "0", key_display="0-9"
+            )
+            for c in TYPING_KEYS
         ],
         Binding("left", "step_score(-1)", "Lower", show=False),
         Binding("right", "step_score(1)", "Higher", show=False),
@@ -65,7 +61,11 @@ class ScoringScreen(Screen[None]):
         self.session = session
         self.points = effective_weights(session.tender)
         self._dirty = False
+        self._save_error = ""
+        """Why the last save failed ("" once one succeeds): shown while the text is unsaved."""
         self._save_timer: Timer | None = None
+        self._typing = ValueTyping(self, self._typed_pick, self._typed_refused, self._typed_pending)
+        """Digits typed for a score (see `ValueTyping`): the same keys as the moderator's."""
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -110,6 +110,7 @@ class ScoringScreen(Screen[None]):
     # ------------------------------------------------------------------ showing an item
     def watch_current(self, old: Item | None, new: Item | None) -> None:
         if old is not None and old != new:
+            self._typing.settle()  # a score half-typed goes to the item it was typed for
             self._flush(old)
         if new is not None:
             self._show(new)
@@ -142,10 +143,12 @@ class ScoringScreen(Screen[None]):
             self.query_one("#response-scroll").border_title = "Bid response"
         self.query_one("#response-scroll", VerticalScroll).scroll_home(animate=False)
         entry = session.entry(item)
+        self._typing.reset(session.allowed_values(item), item)
         self.query_one(ScalePicker).show(session, item, entry.value if entry else None)
         editor = self.query_one("#justification", TextArea)
         editor.load_text(entry.justification if entry else "")
         self._dirty = False
+        self._save_error = ""  # another item: its text is what is saved
         self._update_status()
 
     def _price_markdown(self, bidder: str) -> str:
@@ -155,7 +158,7 @@ class ScoringScreen(Screen[None]):
         if price is None:
             return "_This bid has no price envelope._"
         lines = [f"**Total: {currency} {price.total:,}**", "", "| Line | Amount |", "|---|---:|"]
-        lines += [f"| {_md_cell(line.description)} | {line.amount:,} |" for line in price.lines]
+        lines += [f"| {md_text(line.description)} | {line.amount:,} |" for line in price.lines]
         if price.notes.strip():
             lines += ["", "**Notes from the bidder**", "", price.notes.strip()]
         for preview in session.price_preview():
@@ -165,7 +168,7 @@ class ScoringScreen(Screen[None]):
                 "",
             ]
             if preview.error:
-                lines.append(f"> {preview.error}")
+                lines.append(f"> {md_text(preview.error)}")
                 continue
             lines += ["| Bidder | Price | Points |", "|---|---:|---:|"]
             for other, points in sorted(preview.points.items(), key=lambda kv: -kv[1]):
@@ -173,7 +176,7 @@ class ScoringScreen(Screen[None]):
                 mark = " ◀" if other == bidder else ""
                 total = other_bid.price.total if other_bid.price else Decimal(0)
                 lines.append(
-                    f"| {_md_cell(other_bid.bidder.name)}{mark} | {total:,} | "
+                    f"| {md_text(other_bid.bidder.name)}{mark} | {total:,} | "
                     f"{display_text(points, session.tender.rules.rounding)} |"
                 )
             lines += [
@@ -188,26 +191,35 @@ class ScoringScreen(Screen[None]):
         try:
             self.session.set_score(item, value, justification)
         except BidPanelError as exc:
-            self.notify(str(exc), title="Not saved", severity="error", timeout=8)
-            self._update_status(error=str(exc))
+            say(self, str(exc), title="Not saved", severity="error", timeout=8)
+            self._save_error = str(exc)
+            self._update_status()
             return False
         self._dirty = False
+        self._save_error = ""
         self.query_one(WorkList).refresh_item(item)
         self._update_status()
         return True
 
-    def _flush(self, item: Item | None = None) -> None:
-        """Save a pending justification now (leaving the item, quitting, submitting)."""
+    def _flush(self, item: Item | None = None) -> bool:
+        """Save a pending justification now (leaving the item, quitting, submitting).
+
+        False when it could not be saved: the text stays in the editor, the status line says
+        NOT SAVED and why."""
         if self._save_timer is not None:
             self._save_timer.stop()
             self._save_timer = None
         item = item or self.current
-        if not self._dirty or item is None or self.session.sealed:
-            return
+        if item is None or self.session.sealed:
+            return True
         entry = self.session.entry(item)
-        self._save(
-            item, entry.value if entry else None, self.query_one("#justification", TextArea).text
-        )
+        text = self.query_one("#justification", TextArea).text
+        # The editor's text itself, not only the dirty flag: a key typed just before ctrl+q
+        # may not have posted its Changed yet.
+        if text == (entry.justification if entry else ""):
+            self._dirty = False
+            return True
+        return self._save(item, entry.value if entry else None, text)
 
     @on(TextArea.Changed, "#justification")
     def _typed(self, event: TextArea.Changed) -> None:
@@ -224,9 +236,9 @@ class ScoringScreen(Screen[None]):
             self._save_timer.stop()
         self._save_timer = self.set_timer(AUTOSAVE_DELAY, self._flush)
 
-    def _update_status(self, error: str = "") -> None:
+    def _update_status(self) -> None:
         status = self.query_one("#save-status", Static)
-        done, total = self.session.progress()
+        done, total = self.session.progress()  # the session caches each item's status
         progress = f"{done}/{total} done"
         if self.session.sealed:
             at = self.session.state.submitted.at  # type: ignore[union-attr]
@@ -235,8 +247,8 @@ class ScoringScreen(Screen[None]):
             )
             status.set_classes("saved")
             return
-        if error:
-            status.update(plain(f"NOT SAVED: {error}"))
+        if self._save_error:
+            status.update(plain(f"NOT SAVED: {self._save_error}"))
             status.set_classes("error")
             return
         item = self.current
@@ -248,11 +260,9 @@ class ScoringScreen(Screen[None]):
             f"{length}/{minimum} characters",
         ]
         css = "unsaved" if self._dirty else "saved"
-        if item is not None and not self._dirty:
-            check = self.session.restatement(item)
-            if self.session.status(item) is ItemStatus.FLAGGED:
-                parts.append("⚑ " + check.explanation)
-                css = "unsaved"
+        if item is not None and not self._dirty and self.session.status(item) is ItemStatus.FLAGGED:
+            parts.append("⚑ " + self.session.restatement(item).explanation)
+            css = "unsaved"
         status.update(plain(" · ".join(parts)))
         status.set_classes(css)
 
@@ -264,18 +274,39 @@ class ScoringScreen(Screen[None]):
     # ------------------------------------------------------------------ events
     @on(WorkList.ItemHighlighted)
     def _highlighted(self, event: WorkList.ItemHighlighted) -> None:
+        if event.item != self.current and not self._flush():
+            # Not saved (disk full, read-only share): stay, so the text is not replaced.
+            if self.current is not None:
+                self.query_one(WorkList).select_item(self.current)
+            return
         self.current = event.item
 
     @on(ScalePicker.Picked)
     def _picked(self, event: ScalePicker.Picked) -> None:
+        self._typing.cancel()
         self._pick(event.value)
 
-    def _pick(self, value: Decimal | str) -> None:
-        item = self.current
+    def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
+        # Moving elsewhere settles a half-typed score (1 waiting to become 10 is 1).
+        self._typing.settle()
+
+    def _typed_pick(self, value: Decimal | str, item: Item | None) -> None:
+        self._pick(value, item)
+
+    def _typed_refused(self, message: str) -> None:
+        say(self, message, severity="warning")
+
+    def _typed_pending(self, typed: str) -> None:
+        self.query_one(ScalePicker).show_pending(typed)
+
+    def _pick(self, value: Decimal | str, item: Item | None = None) -> None:
+        item = item or self.current
         if item is None or self.session.sealed:
             return
+        # A score settled as the cursor leaves its item (`watch_current`) is saved with that
+        # item's justification, still in the editor: one event, not two.
         text = self.query_one("#justification", TextArea).text
-        if self._save(item, value, text):
+        if self._save(item, value, text) and item == self.current:
             self.query_one(ScalePicker).show(self.session, item, value)
             if len(text.strip()) < self.session.tender.rules.justification_min_length:
                 self.query_one("#justification", TextArea).focus()
@@ -287,23 +318,16 @@ class ScoringScreen(Screen[None]):
             return False
         if action == "leave_editor":
             return isinstance(self.focused, TextArea)
-        if action == "pick_key" and self.current is not None:
-            keys = {key_for(v) for v in self.session.allowed_values(self.current)}
-            if parameters and parameters[0] not in keys:
-                return parameters[0] in _DIGITS and None
+        if action == "pick_key":
+            return self.current is not None
         return True
 
     def action_pick_key(self, key: str) -> None:
-        if self.current is None:
-            return
-        matches = [v for v in self.session.allowed_values(self.current) if key_for(v) == key]
-        if len(matches) == 1:
-            self._pick(matches[0])
-        else:
-            allowed = " / ".join(number(v) for v in self.session.allowed_values(self.current))
-            self.notify(f"{key} is not on this scale. Allowed: {allowed}", severity="warning")
+        if self.current is not None:
+            self._typing.press(key)
 
     def action_step_score(self, step: int) -> None:
+        self._typing.settle()
         if self.current is None:
             return
         values = self.session.allowed_values(self.current)
@@ -315,10 +339,10 @@ class ScoringScreen(Screen[None]):
         self._pick(values[index])
 
     def _move(self, step: int) -> None:
+        self._typing.settle()
         items = self.session.items()
-        if not items:
-            return
-        self._flush()
+        if not items or not self._flush():
+            return  # not saved: stay on the item, its text still in the editor
         index = items.index(self.current) if self.current in items else -1
         target = items[max(0, min(len(items) - 1, index + step))]
         self.query_one(WorkList).select_item(target)
@@ -332,6 +356,7 @@ class ScoringScreen(Screen[None]):
         self._move(-1)
 
     def action_edit_justification(self) -> None:
+        self._typing.settle()
         self.query_one("#justification", TextArea).focus()
 
     def action_leave_editor(self) -> None:
@@ -346,7 +371,9 @@ class ScoringScreen(Screen[None]):
         work_list.display = not work_list.display
 
     def action_submit(self) -> None:
-        self._flush()
+        self._typing.settle()
+        if not self._flush():
+            return
         problems = self.session.submission_problems()
         if problems:
             self.app.push_screen(
@@ -390,14 +417,24 @@ class ScoringScreen(Screen[None]):
             sign, public_key = submission_signer(evaluator.id, evaluator.public_key)
             self.session.submit(sign=sign, public_key=public_key)
         except BidPanelError as exc:
-            self.notify(str(exc), title="Not submitted", severity="error", timeout=10)
+            say(self, str(exc), title="Not submitted", severity="error", timeout=10)
             return
         self.query_one("#justification", TextArea).read_only = True
         signed = "sealed and signed" if sign else "sealed"
-        self.notify(f"Your sheet is submitted and {signed}.", title="Submitted")
+        say(self, f"Your sheet is submitted and {signed}.", title="Submitted")
         self.refresh_bindings()
         self._update_status()
 
-    def save_pending(self) -> None:
-        """Called by the app before it quits: nothing typed is ever lost."""
-        self._flush()
+    def save_pending(self) -> list[str]:
+        """Called by the app before it quits: save what is typed. Returns what could not be
+        saved (empty when everything is), so the app can stay open rather than lose it."""
+        self._typing.settle()
+        if self._flush():
+            return []
+        item = self.current
+        where = (
+            f" for {self.session.bid(item[0]).bidder.name} / {self.session.criterion(item).title}"
+            if item is not None
+            else ""
+        )
+        return [f"the justification you typed{where} is not saved; it is still in the editor"]

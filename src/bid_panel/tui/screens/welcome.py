@@ -11,8 +11,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from bid_panel.core.panel import Role
+from bid_panel.core.errors import BidPanelError
+from bid_panel.core.moderation import ModerationState, moderation_state, panel_status
 from bid_panel.core.scoring import display_text, effective_weights
+from bid_panel.core.signing import owner_refusal
 from bid_panel.core.tender import CriterionKind
 from bid_panel.tui.text import cell, number, plain
 
@@ -74,7 +76,7 @@ class WelcomeScreen(Screen[None]):
                 cell(rule),
             )
         bidders = self.query_one("#bidders-table", DataTable)
-        bidders.border_title = f"Bidders ({len(workspace.bids)})"
+        bidders.border_title = plain(f"Bidders ({len(workspace.bids)})")
         bidders.add_columns("Bidder", "Type", "Submitted")
         for bid in workspace.bids.values():
             bidders.add_row(
@@ -84,20 +86,18 @@ class WelcomeScreen(Screen[None]):
             )
         panel = self.query_one("#panel-list", OptionList)
         panel.border_title = "Panel"
-        states = workspace.states()
-        for evaluator in workspace.panel.evaluators:
-            if evaluator.role is Role.MODERATOR:
-                continue
-            state = states.get(evaluator.id)
-            status = (
-                "submitted"
-                if state and state.sealed
-                else ("in progress" if state else "not started")
-            )
+        try:
+            record = moderation_state(workspace)  # a withdrawn member shows as withdrawn
+        except BidPanelError:
+            record = ModerationState()
+        for member in panel_status(workspace, record):
+            # The core's rule: a sheet whose key is not on this account does not open here.
+            evaluator = workspace.panel.by_id[member.id]
+            elsewhere = " · key not here" if owner_refusal(evaluator) else ""
             panel.add_option(
                 Option(
-                    plain(f"{evaluator.name}\n  {evaluator.role} evaluator · {status}"),
-                    id=evaluator.id,
+                    plain(f"{member.name}\n  {member.role} evaluator · {member.status}{elsewhere}"),
+                    id=member.id,
                 )
             )
         if panel.option_count:
