@@ -164,7 +164,7 @@ def test_a_disputed_price_keeps_results_provisional_until_moderated(
     results = evaluate(load_workspace(workspace.root))
     assert results.final
     (exclusion,) = results.by_bidder(DISPUTED).exclusions
-    assert exclusion.reason == f"Cost (30-month price): price not compliant ({PRICE_REASON})"
+    assert exclusion.reason == f"Cost (30-month price): price non-compliant ({PRICE_REASON})"
     # verify accepts a consensus on a disputed price check.
     report = verify_workspace(workspace.root)
     assert [str(f) for f in report.errors if f.file == "moderation.yaml"] == []
@@ -211,7 +211,7 @@ def test_a_single_price_evaluators_verdict_gives_its_justification_as_the_reason
         assert not any(s.price_check for s in session.items().values())
         results = evaluate(workspace, session.state)
     (exclusion,) = results.by_bidder(DISPUTED).exclusions
-    assert exclusion.reason == f"Cost (30-month price): price not compliant ({NON_COMPLIANT_NOTE})"
+    assert exclusion.reason == f"Cost (30-month price): price non-compliant ({NON_COMPLIANT_NOTE})"
 
 
 # --------------------------------------------------------------------------- 2. precision

@@ -188,7 +188,7 @@ def test_non_compliant_price_excludes(tender: Tender) -> None:
         scores("alpha", cost="non_compliant"),
         scores("beta"),
     )
-    assert "price not compliant" in results.by_bidder("alpha").exclusions[0].reason
+    assert "price non-compliant" in results.by_bidder("alpha").exclusions[0].reason
 
 
 def test_an_excluded_bid_does_not_set_the_lowest_price(tender: Tender) -> None:

@@ -28,7 +28,7 @@ from bid_panel.core.panel import Role
 from bid_panel.core.results import Results
 from bid_panel.core.scoring import ENGINE_CONTEXT
 from bid_panel.core.sheet import Declaration, ScoreSet, SheetState, Submitted, replay
-from bid_panel.core.tender import CriterionKind
+from bid_panel.core.tender import CriterionKind, score_text
 from bid_panel.core.verify import LoadedWorkspace, VerifyReport
 from bid_panel.core.workspace import MODERATION_FILE
 
@@ -61,11 +61,7 @@ class Timeline:
 
 
 def _value_text(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
-    return str(value).replace("_", "-")
+    return score_text(value) if value is None or isinstance(value, Decimal | str) else str(value)
 
 
 def _sheet_event(event: Any) -> TimelineEvent:

@@ -67,6 +67,6 @@ def robustness(
         found.items,
         found.quality_evaluators,
         results,
-        {e.id: e.name.split(" (")[0] for e in workspace.panel.evaluators},
+        {e.id: e.short_name for e in workspace.panel.evaluators},
     )
     return results, report

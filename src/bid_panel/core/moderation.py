@@ -25,9 +25,9 @@ from bid_panel.core.errors import BidPanelError, Findings, InvalidFiles, RecordE
 from bid_panel.core.justification import RestatementCheck, check_restatement, criterion_text
 from bid_panel.core.ledger import RecordFile, RecordFormat, RecordWriter, check_chain
 from bid_panel.core.panel import Panel, Role
-from bid_panel.core.sheet import Item, SheetState
+from bid_panel.core.sheet import VERDICT_LABELS, Item, SheetState
 from bid_panel.core.signing import verify_signature
-from bid_panel.core.tender import Criterion, CriterionKind, Tender
+from bid_panel.core.tender import Criterion, CriterionKind, Tender, number_text
 from bid_panel.core.workspace import Workspace
 
 MODERATION_FORMAT = "bid-panel/moderation@1"
@@ -435,20 +435,14 @@ def value_label(tender: Tender, criterion: Criterion, value: Decimal | str) -> s
     if isinstance(value, Decimal) and criterion.kind is CriterionKind.SCORED:
         entry = tender.scale_of(criterion).entry(value)
         return entry.label if entry else ""
-    return {
-        "pass": "Pass",
-        "fail": "Fail",
-        "compliant": "Compliant",
-        "non_compliant": "Non-compliant",
-    }.get(str(value), str(value))
+    return VERDICT_LABELS.get(str(value), str(value))
 
 
 def value_text(tender: Tender, criterion: Criterion, value: Decimal | str) -> str:
     """A value as the panel reads it: "4 Good" on a scale, "Pass" or "Fail" on a gate."""
     label = value_label(tender, criterion, value)
     if isinstance(value, Decimal):
-        shown = format(value.normalize(), "f") if value == value.to_integral() else str(value)
-        return f"{shown} {label}".strip()
+        return f"{number_text(value)} {label}".strip()
     return label
 
 
@@ -496,7 +490,7 @@ def agreed_reason(workspace: Workspace, item: Item, scores: ItemScores) -> str:
     value = scores.values[0]
     if isinstance(value, Decimal):
         label = value_label(workspace.tender, criterion, value)
-        shown = format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        shown = number_text(value)
         # "reached", not "scored": the summaries refuse wording that reports individual
         # scores, and the record says what the panel accepted.
         what = f"reached {shown}" + (f" ({label})" if label else "")

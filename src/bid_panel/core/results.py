@@ -203,7 +203,7 @@ def consolidate(
                     _fail(
                         result,
                         leaf.id,
-                        f"{leaf.title}: price not compliant ({_price_reason(outcome)})",
+                        f"{leaf.title}: price non-compliant ({_price_reason(outcome)})",
                         True,
                     )
                 result.items[leaf_id] = CriterionResult(

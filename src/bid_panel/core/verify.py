@@ -21,7 +21,6 @@ Everything here is read-only and pure: the CLI, the audit screen and the audit p
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -983,10 +982,7 @@ def _check_signature(
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(k|m|million)?\b", re.I)
 
 
-@functools.lru_cache(maxsize=65536)
 def _amounts_in(text: str) -> frozenset[Decimal]:
-    # Cached: every quality sheet re-reads every bid's responses (12,000 of them at 300 bids
-    # x 40 criteria), which profiled at a second per sheet.
     found: set[Decimal] = set()
     for match in _NUMBER.finditer(text):
         digits, fraction, unit = match.group(1), match.group(2) or "", match.group(3)
@@ -1002,9 +998,23 @@ def _amounts_in(text: str) -> frozenset[Decimal]:
     return frozenset(found)
 
 
+_LAST_PRICE_AMOUNTS: list[Any] = [None, None]
+"""The bids and their `_price_amounts`, computed once per verify rather than per sheet: each
+quality sheet re-read all 12,000 responses of a 300-bid tender (a second per sheet)."""
+
+
 def _price_amounts(bids: dict[str, Bid]) -> dict[Decimal, str]:
     """Price figures a quality evaluator cannot know without the price envelope: each bid's
     total and line amounts that appear nowhere in any bid's written responses."""
+    last_bids, last_amounts = _LAST_PRICE_AMOUNTS
+    if last_bids is bids:
+        return last_amounts  # type: ignore[no-any-return]
+    amounts = _compute_price_amounts(bids)
+    _LAST_PRICE_AMOUNTS[:] = [bids, amounts]
+    return amounts
+
+
+def _compute_price_amounts(bids: dict[str, Bid]) -> dict[Decimal, str]:
     visible: set[Decimal] = set()
     for bid in bids.values():
         for response in bid.responses.values():
@@ -1507,9 +1517,7 @@ def _sample_key_note(loaded: LoadedWorkspace, out: _Collector) -> None:
     sample = [e.id for e in loaded.panel.evaluators if is_sample_key(e.id, e.public_key)]
     if not sample:
         return
-    message = (
-        "the panel lists the bundled sample's PUBLIC signing keys for " + ", ".join(sample)
-    )
+    message = "the panel lists the bundled sample's PUBLIC signing keys for " + ", ".join(sample)
     meaning = (
         "anyone can sign with these keys, so signatures made with them prove nothing "
         "about who signed"

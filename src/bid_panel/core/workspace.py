@@ -35,12 +35,12 @@ from bid_panel.core.sheet import SHEET, SheetState, replay
 from bid_panel.core.tender import Tender
 from bid_panel.core.yamlio import (
     MAX_HAND_EDITED_BYTES,
+    MAX_RECORD_BYTES,
     Loaded,
     YamlProblem,
     load_model,
     parse_yaml_bytes,
     read_file_bytes,
-    read_yaml_file,
     validate_data,
 )
 
@@ -303,12 +303,24 @@ def validate_paths(paths: list[Path]) -> Findings:
     return findings
 
 
+def _read_loose(path: Path) -> tuple[str, dict[str, Any]]:
+    """A loose file, with the size limit of its kind: a score sheet or moderation record
+    (a `header:` at the top) may be as large as a record, anything else is hand-edited."""
+    raw = read_file_bytes(path, limit=MAX_RECORD_BYTES)
+    if len(raw) > MAX_HAND_EDITED_BYTES and not re.search(rb"(?m)^header:", raw[:4096]):
+        raise YamlProblem(
+            f"file is {len(raw):,} bytes, larger than the {MAX_HAND_EDITED_BYTES:,} byte limit",
+            "check this is the right file",
+        )
+    return parse_yaml_bytes(raw, limit=MAX_RECORD_BYTES)
+
+
 def _validate_loose(paths: list[Path]) -> Findings:
     findings = Findings()
     parsed: list[tuple[Path, str, str, dict[str, Any]]] = []
     for path in paths:
         try:
-            text, data = read_yaml_file(path)
+            text, data = _read_loose(path)
         except YamlProblem as problem:
             findings.add(problem.finding(str(path)))
             continue

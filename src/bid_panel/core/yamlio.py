@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import stat
-import sys
 import threading
 import types
 import typing
@@ -130,9 +129,16 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
 
     def construct_yaml_str(self, node: yaml.Node) -> str:
         # Ids, keys, event types and hashes recur thousands of times in a record (each
-        # event's `prev` is the `hash` before it): one string each, not one per occurrence.
+        # event's `prev` is the `hash` before it, the moderation record names every seal
+        # 12,000 times): one string each per file, not one per occurrence.
         value: str = self.construct_scalar(node)
-        return sys.intern(value) if len(value) <= 64 else value
+        if len(value) > 64:
+            return value
+        try:
+            strings = self._strings
+        except AttributeError:
+            strings = self._strings = {}
+        return strings.setdefault(value, value)
 
     def construct_yaml_int(self, node: yaml.Node) -> int:
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from rich.text import Text
@@ -24,22 +23,9 @@ def cell(text: str) -> Text:
     return Text(text, end="")
 
 
-def number(value: Decimal | str | None) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
-    return value.replace("_", "-")
-
-
 def clipped(text: str) -> Text:
     """A one-line DataTable cell exactly as typed, cut with an ellipsis when too long."""
     return Text(text, end="", no_wrap=True, overflow="ellipsis")
-
-
-def short_name(name: str) -> str:
-    """A panel member's name without the role in brackets: "Amara Okafor (Head of ...)"."""
-    return name.split(" (")[0]
 
 
 SeverityLevel = Literal["information", "warning", "error"]

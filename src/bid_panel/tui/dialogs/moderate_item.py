@@ -32,10 +32,11 @@ from bid_panel.core.moderation import (
     item_state,
     value_text,
 )
+from bid_panel.core.panel import short_name
 from bid_panel.core.sheet import Item
-from bid_panel.core.tender import CriterionKind
+from bid_panel.core.tender import CriterionKind, score_text
 from bid_panel.tui.dialogs.confirm import ConfirmDialog
-from bid_panel.tui.text import number, plain, say, short_name
+from bid_panel.tui.text import plain, say
 from bid_panel.tui.widgets.scale_picker import (
     KEY_NAMES,
     TYPING_KEYS,
@@ -148,14 +149,14 @@ class ModerateItemDialog(ModalScreen[ConsensusDraft | None]):
         spread = self.scores.spread
         state = item_state(self.scores, self.current)
         if self.scores.flagged:
-            threshold = number(tender.rules.spread_threshold_percent)
+            threshold = score_text(tender.rules.spread_threshold_percent)
             parts.append(
-                f"⚑ flagged: spread {number(spread)} (threshold {threshold}% of the scale)"
+                f"⚑ flagged: spread {score_text(spread)} (threshold {threshold}% of the scale)"
                 if spread is not None
                 else "⚑ flagged: evaluators disagree on the gate"
             )
         elif spread is not None:
-            parts.append(f"spread {number(spread)}")
+            parts.append(f"spread {score_text(spread)}")
         parts.append(str(state))
         away = sorted(conflicted(self.session.workspace, self.item[0]))
         if away:

@@ -47,7 +47,9 @@ from bid_panel.core.audit import (
     trails,
 )
 from bid_panel.core.errors import BidPanelError, Severity
+from bid_panel.core.panel import short_name
 from bid_panel.core.scoring import display_text
+from bid_panel.core.tender import score_text
 from bid_panel.core.verify import VerifyReport, verify_workspace
 from bid_panel.tui.text import cell, clipped, plain, say
 
@@ -55,7 +57,7 @@ TABS = ("integrity", "timelines", "trail", "calibration")
 
 
 def _first_name(name: str) -> str:
-    return name.split(" (")[0].split(" ")[0]
+    return short_name(name).split(" ")[0]
 
 
 def _dec(value: Decimal | None, places: int = 2) -> str:
@@ -397,7 +399,7 @@ class AuditScreen(Screen[None]):
                 scores += " · recused: " + ", ".join(
                     _first_name(self.names.get(e, e)) for e in item.recused
                 )
-            spread = "-" if item.spread is None else f"{item.spread.normalize():f}"
+            spread = score_text(item.spread)
             if item.flagged:
                 spread = "⚑ " + spread
             table.add_row(
@@ -519,7 +521,7 @@ class AuditScreen(Screen[None]):
         )
         for e in cal.evaluators:
             table.add_row(
-                cell(e.name.split(" (")[0]),
+                cell(short_name(e.name)),
                 _right(str(e.items)),
                 _right(_dec(e.mean_difference)),
                 _right(_dec(e.mean_absolute)),
@@ -545,7 +547,7 @@ class AuditScreen(Screen[None]):
                 cell(c.scale),
                 _right(str(c.bids)),
                 _right(_dec(c.mean_spread)),
-                _right("-" if c.max_spread is None else f"{c.max_spread.normalize():f}"),
+                _right(score_text(c.max_spread)),
                 _right(str(c.flagged)),
                 key=c.criterion,
             )

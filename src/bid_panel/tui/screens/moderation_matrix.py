@@ -31,12 +31,13 @@ from bid_panel.core.moderation import (
     signature_status,
     value_text,
 )
+from bid_panel.core.panel import short_name
 from bid_panel.core.sheet import Item
-from bid_panel.core.tender import CriterionKind
+from bid_panel.core.tender import CriterionKind, score_text
 from bid_panel.tui.dialogs.confirm import ConfirmDialog
 from bid_panel.tui.dialogs.moderate_item import ConsensusDraft, ModerateItemDialog
 from bid_panel.tui.screens.moderation_help import MODERATION_GUIDE
-from bid_panel.tui.text import cell, clipped, number, plain, say, short_name
+from bid_panel.tui.text import cell, clipped, plain, say
 from bid_panel.tui.widgets.gate_bar import GateBar
 
 MARKS = {
@@ -79,7 +80,7 @@ def _evaluator_column(evaluator_id: str) -> str:
 
 
 def _short(value: object) -> str:
-    return _VERDICTS.get(str(value), number(value))  # type: ignore[arg-type]
+    return _VERDICTS.get(str(value), score_text(value))  # type: ignore[arg-type]
 
 
 class ModerationMatrixScreen(Screen[None]):
@@ -185,7 +186,7 @@ class ModerationMatrixScreen(Screen[None]):
         if state.settled:
             second = f"{mark} {self._settled_value(scores)}"
         elif scores.spread is not None and scores.spread:
-            second = f"{mark} Δ{number(scores.spread)}"
+            second = f"{mark} Δ{score_text(scores.spread)}"
         elif state is ItemState.TO_DISCUSS:
             second = f"{mark} split"
         else:
@@ -211,7 +212,7 @@ class ModerationMatrixScreen(Screen[None]):
             clipped(bid.bidder.name),
             clipped(criterion.title),
             *self._individual(scores),
-            number(scores.spread) if scores.spread is not None else "",
+            score_text(scores.spread) if scores.spread is not None else "",
             clipped(consensus),
             Text(state_text, style=style, end=""),
         ]
@@ -247,7 +248,7 @@ class ModerationMatrixScreen(Screen[None]):
                 f"{current.at.astimezone(UTC):%d %b %H:%M} UTC): {current.reason}"
             )
         elif state is ItemState.TO_DISCUSS:
-            threshold = number(session.tender.rules.spread_threshold_percent)
+            threshold = score_text(session.tender.rules.spread_threshold_percent)
             text = (
                 f"Flagged: the scores spread by {threshold}% of the scale or more. "
                 "Enter to discuss and record the consensus with its reason."

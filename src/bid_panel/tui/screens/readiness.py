@@ -24,10 +24,11 @@ from bid_panel.core.moderation import (
     signature_status,
     withdrawal_problems,
 )
+from bid_panel.core.panel import short_name
 from bid_panel.tui.dialogs.attendance import AttendanceDialog
 from bid_panel.tui.dialogs.reason import ReasonDialog
 from bid_panel.tui.screens.moderation_help import MODERATION_GUIDE
-from bid_panel.tui.text import cell, clipped, plain, say, short_name
+from bid_panel.tui.text import cell, clipped, plain, say
 from bid_panel.tui.widgets.gate_bar import GateBar
 
 MARKS = {"submitted": "✓", "in progress": "…", "not started": "○", "withdrawn": "✗"}

@@ -27,12 +27,12 @@ from bid_panel.core.moderation import Gate, gate, signature_status
 from bid_panel.core.results import Results
 from bid_panel.core.robustness import Robustness, robustness_lines
 from bid_panel.core.scoring import display_text
-from bid_panel.core.tender import CriterionKind
+from bid_panel.core.tender import CriterionKind, score_text
 from bid_panel.core.workspace import Workspace
 from bid_panel.tui.dialogs.confirm import ConfirmDialog
 from bid_panel.tui.dialogs.export import ExportDialog, ExportRequest
 from bid_panel.tui.screens.moderation_help import MODERATION_GUIDE
-from bid_panel.tui.text import clipped, number, plain, say
+from bid_panel.tui.text import clipped, plain, say
 from bid_panel.tui.widgets.gate_bar import GateBar
 from bid_panel.tui.widgets.stacked_chart import Bar, ChartData, Series, StackedChart
 
@@ -231,7 +231,7 @@ class ResultsScreen(Screen[None]):
             for bid in results.bids:
                 item = bid.items[leaf.id]
                 mark = "*" if item.source == "provisional" else ""
-                shown = number(item.value) if gate_only else self._shown(item.contribution)
+                shown = score_text(item.value) if gate_only else self._shown(item.contribution)
                 row.append(Text(shown + mark, justify="right"))
             table.add_row(*row, key=f"c:{leaf.id}")  # a criterion may be called total-price
         totals = (

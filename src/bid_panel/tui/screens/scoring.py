@@ -24,9 +24,9 @@ from bid_panel.core.errors import BidPanelError
 from bid_panel.core.scoring import display_text, effective_weights
 from bid_panel.core.session import ItemStatus, ScoringSession
 from bid_panel.core.sheet import Item
-from bid_panel.core.tender import CriterionKind
+from bid_panel.core.tender import CriterionKind, score_text
 from bid_panel.tui.dialogs.confirm import ConfirmDialog
-from bid_panel.tui.text import md_text, number, plain, say
+from bid_panel.tui.text import md_text, plain, say
 from bid_panel.tui.widgets.scale_picker import KEY_NAMES, TYPING_KEYS, ScalePicker, ValueTyping
 from bid_panel.tui.widgets.work_list import WorkList
 
@@ -123,7 +123,7 @@ class ScoringScreen(Screen[None]):
         position = items.index(item) + 1
         points = display_text(self.points[criterion.id], session.tender.rules.rounding)
         weight = (
-            f"{number(criterion.weight)}% of its group, {points} points of 100"
+            f"{score_text(criterion.weight)}% of its group, {points} points of 100"
             if criterion.weight is not None
             else "pass/fail gate"
         )

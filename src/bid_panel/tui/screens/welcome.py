@@ -15,8 +15,8 @@ from bid_panel.core.errors import BidPanelError
 from bid_panel.core.moderation import ModerationState, moderation_state, panel_status
 from bid_panel.core.scoring import display_text, effective_weights
 from bid_panel.core.signing import owner_refusal
-from bid_panel.core.tender import CriterionKind
-from bid_panel.tui.text import cell, number, plain
+from bid_panel.core.tender import CriterionKind, score_text
+from bid_panel.tui.text import cell, plain
 
 
 class WelcomeScreen(Screen[None]):
@@ -62,7 +62,7 @@ class WelcomeScreen(Screen[None]):
             if criterion.kind is CriterionKind.SCORED:
                 rule = "scale " + tender.scale_of(criterion).describe()
                 if criterion.minimum_score is not None:
-                    rule += f", min {number(criterion.minimum_score)}"
+                    rule += f", min {score_text(criterion.minimum_score)}"
             elif criterion.kind is CriterionKind.PRICE:
                 rule = criterion.formula.text if criterion.formula else ""
             elif criterion.kind is CriterionKind.PASS_FAIL:
@@ -71,7 +71,7 @@ class WelcomeScreen(Screen[None]):
                 rule = "sum of its parts"
             criteria.add_row(
                 cell("  " * depth + criterion.title),
-                f"{number(criterion.weight)}%" if criterion.weight is not None else "-",
+                f"{score_text(criterion.weight)}%" if criterion.weight is not None else "-",
                 display_text(points[criterion.id], rounding),
                 cell(rule),
             )

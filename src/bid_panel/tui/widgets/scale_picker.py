@@ -26,20 +26,16 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from bid_panel.core.session import ScoringSession
-from bid_panel.core.sheet import Item
-from bid_panel.core.tender import CriterionKind
-from bid_panel.tui.text import number, plain
+from bid_panel.core.sheet import VERDICT_LABELS, Item
+from bid_panel.core.tender import CriterionKind, score_text
+from bid_panel.tui.text import plain
 
-VERDICT_TEXT = {
-    "pass": ("Pass", "Meets every condition of the gate."),
-    "fail": ("Fail", "Does not meet a condition of the gate; the bid is not considered further."),
-    "compliant": (
-        "Compliant",
-        "The price is complete, arithmetically correct and not abnormally low.",
-    ),
+VERDICT_DESCRIPTORS = {
+    "pass": "Meets every condition of the gate.",
+    "fail": "Does not meet a condition of the gate; the bid is not considered further.",
+    "compliant": "The price is complete, arithmetically correct and not abnormally low.",
     "non_compliant": (
-        "Non-compliant",
-        "The price is incomplete, wrong or abnormally low without a satisfactory explanation.",
+        "The price is incomplete, wrong or abnormally low without a satisfactory explanation."
     ),
 }
 VERDICT_KEYS = {"pass": "1", "fail": "0", "compliant": "1", "non_compliant": "0"}
@@ -59,7 +55,7 @@ def typed_text(value: Decimal | str) -> str:
     """What a panel member types to pick `value`, and what is shown beside it."""
     if isinstance(value, str):
         return VERDICT_KEYS[value]
-    return number(value)
+    return score_text(value)
 
 
 def key_for(value: Decimal | str) -> str:
@@ -212,7 +208,8 @@ class ScalePicker(OptionList):
                 entry = scale.entry(value)  # type: ignore[arg-type]
                 label, descriptor = (entry.label, entry.descriptor) if entry else ("", "")
             else:
-                label, descriptor = VERDICT_TEXT[str(value)]
+                label = VERDICT_LABELS[str(value)]
+                descriptor = VERDICT_DESCRIPTORS[str(value)]
             marker = "●" if value == chosen else " "
             head = Content.assemble(
                 (f"{marker} {typed_text(value):>{width}} ", "bold"),

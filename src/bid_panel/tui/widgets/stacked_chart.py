@@ -15,6 +15,8 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.widget import Widget
 
+from bid_panel.core.tender import number_text
+
 PALETTE = (
     "#4e79a7",
     "#f28e2b",
@@ -116,7 +118,7 @@ class StackedChart(Widget):
         axis = [" "] * (span + 8)
         for tick in range(0, 5):
             value = maximum * tick / 4
-            text = format(value.normalize(), "f")
+            text = number_text(value)
             at = int((Decimal(span) * tick / 4).quantize(Decimal(1), rounding=ROUND_HALF_UP))
             at = min(at, span + 8 - len(text))
             for offset, char in enumerate(text):
