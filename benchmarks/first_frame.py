@@ -46,16 +46,18 @@ def bid_panel(kind: str, workspace: Path, who: str) -> None:
     else:
         from bid_panel.tui.screens.moderation_matrix import ModerationMatrixScreen as Target
     original = Target.on_mount
+    reached = []
 
     def on_mount(self: object) -> None:
         original(self)  # type: ignore[arg-type]
+        reached.append(self)
         exit_after_first_frame(self)
 
     Target.on_mount = on_mount  # type: ignore[method-assign]
     app = create_app(workspace, who, mode="score" if kind == "scoring" else "moderate")
     app.run(headless=True, size=(120, 40))
-    if not isinstance(app.screen, Target):
-        raise SystemExit(f"did not reach the {Target.__name__} (stopped on {app.screen})")
+    if not reached:
+        raise SystemExit(f"did not reach the {Target.__name__}")
 
 
 if __name__ == "__main__":

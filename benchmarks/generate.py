@@ -65,6 +65,31 @@ def _public(member: str) -> str:
     return public_key_text(_key(member).public_key())
 
 
+def write_keys(config_dir: Path, members: list[str]) -> None:
+    """The members' private keys, where `BID_PANEL_CONFIG_DIR=config_dir` finds them (a sheet
+    opens only for the holder of its evaluator's key)."""
+    from cryptography.hazmat.primitives import serialization
+
+    folder = config_dir / "keys"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    config_dir.chmod(0o700)
+    folder.chmod(0o700)
+    for member in members:
+        path = folder / f"{member}.pem"
+        path.write_bytes(
+            _key(member).private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        path.chmod(0o600)
+
+
+def members(evaluators: int) -> list[str]:
+    return [*(f"quality-{i + 1:02d}" for i in range(evaluators - 1)), "price-01", "moderator"]
+
+
 def _split(total: int, parts: int) -> list[int]:
     """`total` as `parts` whole numbers that add up to it exactly."""
     base, extra = divmod(total, parts)
@@ -75,10 +100,32 @@ def _sentence(rng: random.Random, words: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
 
 
+def _response(rng: random.Random) -> str:
+    """A bid's Markdown response to one criterion, about as long as the sample's (1-2 KB):
+    two paragraphs, one with a bold name, and a list."""
+    first = _sentence(rng, 45)
+    words = first.split()
+    words[3] = f"**{words[3]}**"
+    bullets = "\n".join(f"- {_sentence(rng, 12)}" for _ in range(4))
+    return f"{' '.join(words)}\n\n{_sentence(rng, 50)}\n\n{bullets}\n"
+
+
+class _Dumper(yaml.CSafeDumper):
+    """Multi-line text as `|` blocks, as people write bids."""
+
+
+_Dumper.add_representer(
+    str,
+    lambda dumper, text: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", text, style="|" if "\n" in text else None
+    ),
+)
+
+
 def _dump(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, width=100),
+        yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100),
         encoding="utf-8",
     )
 
@@ -210,7 +257,7 @@ def generate(
     bidders = [f"bidder-{i + 1:04d}" for i in range(bids)]
     responses: dict[str, dict[str, str]] = {}
     for index, bidder in enumerate(bidders):
-        responses[bidder] = {cid: _sentence(rng, 60) for cid in leaves}
+        responses[bidder] = {cid: _response(rng) for cid in leaves}
         first = rng.randrange(400_000, 900_000)
         second = rng.randrange(400_000, 900_000)
         _dump(

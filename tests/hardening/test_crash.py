@@ -41,14 +41,16 @@ def _acks(output: str) -> list[tuple[int, str]]:
     return acks
 
 
-def _kill_after(process: subprocess.Popen[str], delay: float, wait_for_ready: bool) -> str:
-    """SIGKILL `process` `delay` seconds after it starts its burst (or after it starts at
-    all), then return everything it printed."""
+def _kill_after(process: subprocess.Popen[str], delay: float, in_burst: bool) -> str:
+    """SIGKILL `process` `delay` seconds after its first acknowledged save (or after it
+    starts at all), then return everything it printed."""
     assert process.stdout is not None
     before = ""
-    if wait_for_ready:
+    if in_burst:
         before = process.stdout.readline()
         assert before.startswith("ready "), before
+        before += process.stdout.readline()
+        assert before.splitlines()[-1].startswith("ack "), before
     time.sleep(delay)
     process.send_signal(signal.SIGKILL)
     rest, _ = process.communicate(timeout=30)
@@ -69,10 +71,10 @@ def test_sigkill_at_random_moments_never_loses_an_acknowledged_save(tmp_path: Pa
             text=True,
         )
         # One round in five is killed while it starts (loading, opening, creating the
-        # sheet); the others at a random moment of the burst.
+        # sheet); the others at a random moment of the burst, after its first save.
         early = rng.random() < 0.2
         delay = rng.uniform(0.0, 0.4) if early else rng.uniform(0.0, 0.25)
-        output = _kill_after(process, delay, wait_for_ready=not early)
+        output = _kill_after(process, delay, in_burst=not early)
         acks = _acks(output)
 
         findings = Findings()
@@ -90,11 +92,10 @@ def test_sigkill_at_random_moments_never_loses_an_acknowledged_save(tmp_path: Pa
         assert last_acknowledged <= len(events) <= last_acknowledged + 1, (
             f"round {round_}: {len(events)} events on disk, {last_acknowledged} acknowledged"
         )
-        kills_in_burst += bool(acks)
+        kills_in_burst += not early
         known = len(events)
 
-    assert kills_in_burst >= ROUNDS // 2  # most kills landed in the middle of a burst
-    assert known > 100
+    assert known >= kills_in_burst > 0  # each burst round saved at least once
     # Whatever the kills left behind, the workspace is valid and the sheet opens for writing
     # (its lock was released by the OS, a half-written temporary file is cleaned up).
     assert main(["validate", str(workspace)]) == 0

@@ -408,8 +408,7 @@ class RecordWriter(Generic[H, E]):
             # A record of its own: what `read` returns may be shared (see yamlio.ParseCache),
             # and appending must never change another reader's copy.
             self.record = RecordFile(path, record.header, list(record.events), record.text)
-            self._rendered = [_render_event(e) for e in record.events]
-            self.record._rendered = self._rendered
+            self._rendered: list[str] | None = None  # see _chunks
         except BaseException:
             self.lock.release()
             raise
@@ -441,16 +440,25 @@ class RecordWriter(Generic[H, E]):
         if sign is not None:
             full["signature"] = sign(digest)
         event = self.format.event_adapter.validate_python(full)
-        rendered = _render_event(event)
-        self._rendered.append(rendered)
+        chunks = self._chunks()
+        chunks.append(_render_event(event))
         self.events.append(event)
         try:
             atomic_write_text(self.path, self.record.render())
         except BaseException:
-            self._rendered.pop()
+            chunks.pop()
             self.events.pop()
             raise
         return event
+
+    def _chunks(self) -> list[str]:
+        """The events rendered as YAML, made at the first append and kept (an append then
+        costs one event's rendering): not at opening, where rendering the 12,000 events of a
+        large sheet took over a second that a sheet opened to read never needs."""
+        if self._rendered is None:
+            self._rendered = [_render_event(e) for e in self.events]
+            self.record._rendered = self._rendered
+        return self._rendered
 
     def close(self) -> None:
         self.lock.release()

@@ -113,6 +113,8 @@ class ScoringSession:
         self.state: SheetState = replay(header, self._writer.events)
         self.leaves: list[Criterion] = assigned_leaves(self.tender, evaluator.criteria)
         self.version = __version__
+        self._items: tuple[frozenset[str], list[Item], dict[Item, int]] | None = None
+        self._progress: tuple[int, tuple[int, int]] | None = None
         self._checks: dict[Item, tuple[ScoreEntry, RestatementCheck, ItemStatus]] = {}
         """Each item's restatement check and status, for the entry they were computed from
         (a new score event is a new entry, so nothing stale is ever returned)."""
@@ -147,14 +149,27 @@ class ScoringSession:
         return self.state.sealed
 
     def items(self) -> list[Item]:
-        """The work list: every non-recused bid x assigned criterion, bid by bid."""
-        recused = self.state.recused
-        return [
-            (bidder, leaf.id)
-            for bidder in self.bidders
-            if bidder not in recused
-            for leaf in self.leaves
-        ]
+        """The work list: every non-recused bid x assigned criterion, bid by bid.
+
+        Built once per set of recusals (a declaration can change it), not on every call:
+        the scoring screen asks on every move, and a 300-bid tender has 12,000 items
+        (benchmarks/run.py). Shared: callers must not change the list."""
+        recused = frozenset(self.state.recused)
+        if self._items is None or self._items[0] != recused:
+            items = [
+                (bidder, leaf.id)
+                for bidder in self.bidders
+                if bidder not in recused
+                for leaf in self.leaves
+            ]
+            self._items = (recused, items, {item: i for i, item in enumerate(items)})
+        return self._items[1]
+
+    def item_index(self, item: Item | None) -> int | None:
+        """The item's place in `items()` (0-based), or None when it is not there."""
+        self.items()
+        assert self._items is not None
+        return self._items[2].get(item) if item is not None else None
 
     def criterion(self, item: Item) -> Criterion:
         return self.tender.by_id[item[1]]
@@ -251,9 +266,20 @@ class ScoringSession:
         return check, status
 
     def progress(self) -> tuple[int, int]:
-        items = self.items()
-        done = sum(self.status(i) in (ItemStatus.DONE, ItemStatus.FLAGGED) for i in items)
-        return done, len(items)
+        # Counted again only after a save (every save is an event), not on every move.
+        # Done or flagged both count: whether a justification restates the criterion does
+        # not matter here, so the check (slow: it reads the bid) is not made for this.
+        if self._progress is None or self._progress[0] != len(self.events):
+            items = self.items()
+            minimum = self.tender.rules.justification_min_length
+            scores = self.state.scores
+            done = 0
+            for item in items:
+                entry = scores.get(item)
+                if entry is not None and entry.value is not None:
+                    done += len(entry.justification.strip()) >= minimum
+            self._progress = (len(self.events), (done, len(items)))
+        return self._progress[1]
 
     def resume_item(self) -> Item | None:
         """Where to reopen: the item last worked on, else the first one not done."""

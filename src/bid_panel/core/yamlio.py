@@ -246,6 +246,7 @@ def _char_at(text: str, line: int, column: int) -> str:
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
 _KEY = object()
 """A mapping's frame waits for a key."""
 
@@ -279,24 +280,30 @@ def _construct_events(loader: StrictLoader) -> Any:
     duplicate keys are refused where they appear, as before; no recursion, so nesting is
     bounded by libyaml's own depth limit rather than Python's."""
     events = yaml.events
+    scalar_event, ends = events.ScalarEvent, (events.SequenceEndEvent, events.MappingEndEvent)
     loader.get_event()  # stream start
     if loader.check_event(events.StreamEndEvent):
         return None
     loader.get_event()  # document start
     # A frame is [list] for a sequence, or [dict, key or _KEY, {raw key: its mark}].
     stack: list[list[Any]] = []
+    plain: dict[str, str] = {}  # a plain scalar's resolved tag, by its text (keys recur)
+    strings: dict[str, str] = {}  # see StrictLoader.construct_yaml_str
+    loader._strings = strings
     while True:
         event = loader.get_event()
-        if isinstance(event, events.SequenceEndEvent | events.MappingEndEvent):
+        if isinstance(event, ends):
             value = stack.pop()[0]
             start = None
         else:
-            if isinstance(event, events.AliasEvent) or event.anchor is not None:
+            if type(event) is not scalar_event and isinstance(event, events.AliasEvent):
+                raise _alias_problem(event.start_mark)
+            if event.anchor is not None:
                 raise _alias_problem(event.start_mark)
             frame = stack[-1] if stack else None
             wants_key = frame is not None and len(frame) == 3 and frame[1] is _KEY
             start = event.start_mark
-            if not isinstance(event, events.ScalarEvent):
+            if type(event) is not scalar_event:
                 if wants_key:
                     raise YamlProblem(
                         "a mapping key must be a plain value",
@@ -324,7 +331,13 @@ def _construct_events(loader: StrictLoader) -> Any:
                 continue
             tag = event.tag
             if tag is None or tag == "!":
-                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                text = event.value
+                if event.implicit[0] and len(text) <= 64:
+                    tag = plain.get(text)
+                    if tag is None:
+                        tag = plain[text] = loader.resolve(yaml.ScalarNode, text, event.implicit)
+                else:
+                    tag = loader.resolve(yaml.ScalarNode, text, event.implicit)
             if tag in (_MAP, _SEQ):  # `!!map text`: their constructors would not even run
                 raise YamlProblem(
                     f"YAML syntax: expected a {tag[18:]} here, but found a scalar",
@@ -346,8 +359,13 @@ def _construct_events(loader: StrictLoader) -> Any:
                         *_pos(start),
                     )
                 frame[2][event.value] = start  # type: ignore[index]
-            node = yaml.ScalarNode(tag, event.value, start, event.end_mark, event.style)
-            value = _construct_node(loader, node)
+            if tag == _STR:  # what construct_yaml_str does, without a node per string
+                value = event.value
+                if len(value) <= 64:
+                    value = strings.setdefault(value, value)
+            else:
+                node = yaml.ScalarNode(tag, event.value, start, event.end_mark, event.style)
+                value = _construct_node(loader, node)
         if not stack:
             break
         frame = stack[-1]
