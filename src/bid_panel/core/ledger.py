@@ -135,6 +135,9 @@ def render_yaml(data: Any) -> str:
 class ChainProblem:
     index: int
     """0-based index of the event in the file (-1: the header)."""
+    code: str
+    """chain-order, chain-link or chain-hash (stable: `bid-panel verify` reports it)."""
+    seq: int | None
     message: str
     meaning: str
 
@@ -149,17 +152,20 @@ def check_chain(header: BaseModel, events: Sequence[BaseModel]) -> list[ChainPro
             problems.append(
                 ChainProblem(
                     index,
-                    f"event {index + 1} carries seq {seq}",
-                    "events were deleted, inserted or reordered",
+                    "chain-order",
+                    seq,
+                    f"the event at position {index + 1} carries seq {seq}",
+                    "events were deleted, inserted or reordered after they were written",
                 )
             )
-        prev = getattr(event, "prev", None)
-        if prev != expected_prev:
-            what = "the header" if index == 0 else f"event {index}"
+        if getattr(event, "prev", None) != expected_prev:
+            before = "the header" if index == 0 else f"the event before it (position {index})"
             problems.append(
                 ChainProblem(
                     index,
-                    f"event {index + 1} does not link to {what} (prev hash mismatch)",
+                    "chain-link",
+                    seq,
+                    f"event {seq} does not link to {before}: its prev hash does not match",
                     "an earlier event or the header was edited, deleted or reordered",
                 )
             )
@@ -168,7 +174,9 @@ def check_chain(header: BaseModel, events: Sequence[BaseModel]) -> list[ChainPro
             problems.append(
                 ChainProblem(
                     index,
-                    f"event {index + 1}'s content does not match its hash",
+                    "chain-hash",
+                    seq,
+                    f"event {seq}'s content does not match its hash",
                     "this event was edited after it was written",
                 )
             )

@@ -41,7 +41,7 @@ from bid_panel.core.checks import (
     value_problem,
 )
 from bid_panel.core.errors import BidPanelError, Findings, Severity
-from bid_panel.core.ledger import RecordFile, compute_event_hash, header_hash
+from bid_panel.core.ledger import RecordFile, check_chain
 from bid_panel.core.moderation import (
     MODERATION,
     Consensus,
@@ -529,45 +529,48 @@ def _check_chain(
     out: _Collector,
 ) -> bool:
     """Every way a chain can break, with its own code. True when the chain holds."""
-    ok = True
-    expected_prev = header_hash(header)
-    for index, event in enumerate(events):
-        seq = getattr(event, "seq", None)
-        position = where(index)
-        if seq != index + 1:
-            ok = False
-            out.add(
-                "chain-order",
-                file,
-                f"the event at position {index + 1} carries seq {seq}",
-                "events were deleted, inserted or reordered after they were written",
-                seq=seq,
-                position=position,
-            )
-        if getattr(event, "prev", None) != expected_prev:
-            ok = False
-            before = "the header" if index == 0 else f"the event before it (position {index})"
-            out.add(
-                "chain-link",
-                file,
-                f"event {seq} does not link to {before}: its prev hash does not match",
-                "an earlier event or the header was edited, deleted or reordered",
-                seq=seq,
-                position=position,
-            )
-        actual = compute_event_hash(event)
-        if getattr(event, "hash", None) != actual:
-            ok = False
-            out.add(
-                "chain-hash",
-                file,
-                f"event {seq}'s content does not match its hash",
-                "this event was edited after it was written",
-                seq=seq,
-                position=position,
-            )
-        expected_prev = getattr(event, "hash", actual)
-    return ok
+    problems = check_chain(header, events)
+    for problem in problems:
+        out.add(
+            problem.code,
+            file,
+            problem.message,
+            problem.meaning,
+            seq=problem.seq,
+            position=where(problem.index),
+        )
+    return not problems
+
+
+def _check_tender_binding(
+    header: Any,
+    activity: str,
+    consequence: str,
+    file: str,
+    where: _Where,
+    out: _Collector,
+    loaded: Any,
+) -> None:
+    """A record belongs to this tender, and to the tender file as it was when it began."""
+    tender = loaded.tender
+    if header.tender_reference != tender.reference:
+        out.add(
+            "wrong-tender",
+            file,
+            f"the record is for tender {header.tender_reference!r}, not {tender.reference!r}",
+            "this record belongs to another tender's workspace",
+            position=where(-1),
+        )
+    if header.tender_sha256 != loaded.tender_sha256:
+        out.add(
+            "criteria-changed",
+            file,
+            f"{activity} began against tender file sha256 {header.tender_sha256[:16]}…, "
+            f"but the tender file is now {loaded.tender_sha256[:16]}…",
+            f"the published criteria were changed after {activity} began (criteria are "
+            f"frozen once scoring starts): {consequence}",
+            position=where(-1),
+        )
 
 
 def _check_times(
@@ -626,30 +629,21 @@ def _verify_sheet(
     events = list(record.events)
     status.owner = header.evaluator
     status.events = len(events)
-    tender, panel = loaded.tender, loaded.panel
+    panel = loaded.panel
 
     if not _check_chain(header, events, file, where, out):
         status.chain = "broken"
     _check_times(events, header.created_at, file, where, out)
 
-    if header.tender_reference != tender.reference:
-        out.add(
-            "wrong-tender",
-            file,
-            f"the sheet is for tender {header.tender_reference!r}, not {tender.reference!r}",
-            "this sheet belongs to another tender's workspace",
-            position=where(-1),
-        )
-    if header.tender_sha256 != loaded.tender_sha256:
-        out.add(
-            "criteria-changed",
-            file,
-            f"the sheet began scoring against tender file sha256 {header.tender_sha256[:16]}…, "
-            f"but the tender file is now {loaded.tender_sha256[:16]}…",
-            "the published criteria were changed after scoring began (criteria are frozen "
-            "once scoring starts): scores may not be against the criteria as published",
-            position=where(-1),
-        )
+    _check_tender_binding(
+        header,
+        "scoring",
+        "scores may not be against the criteria as published",
+        file,
+        where,
+        out,
+        loaded,
+    )
     if path.stem != header.evaluator:
         out.add(
             "sheet-misnamed",
@@ -1086,23 +1080,15 @@ def _verify_moderation(
     if not _check_chain(header, events, file, where, out):
         status.chain = "broken"
     _check_times(events, header.created_at, file, where, out)
-    if header.tender_reference != tender.reference:
-        out.add(
-            "wrong-tender",
-            file,
-            f"the record is for tender {header.tender_reference!r}, not {tender.reference!r}",
-            "this record belongs to another tender's workspace",
-            position=where(-1),
-        )
-    if header.tender_sha256 != loaded.tender_sha256:
-        out.add(
-            "criteria-changed",
-            file,
-            f"moderation began against tender file sha256 {header.tender_sha256[:16]}…, but "
-            f"the tender file is now {loaded.tender_sha256[:16]}…",
-            "the published criteria were changed after moderation began",
-            position=where(-1),
-        )
+    _check_tender_binding(
+        header,
+        "moderation",
+        "consensus may not be against the criteria as published",
+        file,
+        where,
+        out,
+        loaded,
+    )
     moderator = panel.by_id.get(header.moderator)
     if moderator is None or moderator.role is not Role.MODERATOR:
         out.add(
