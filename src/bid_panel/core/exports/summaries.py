@@ -43,7 +43,7 @@ from bid_panel.core.exports.document import (
     to_markdown,
 )
 from bid_panel.core.justification import check_restatement, criterion_text
-from bid_panel.core.results import BidResult
+from bid_panel.core.results import BidResult, comparable
 from bid_panel.core.tender import Criterion, CriterionKind, number_text
 from bid_panel.core.workspace import MODERATION_FILE
 
@@ -294,7 +294,7 @@ def _outcome(data: ExportData, bid: BidResult) -> list:
                 )
             )
         elif share:
-            gap = winner.overall - bid.overall
+            gap = comparable(winner.overall) - comparable(bid.overall)
             blocks.append(
                 Para.of(
                     f"The most advantageous tender, from {winner.name}, scored "
@@ -307,7 +307,7 @@ def _outcome(data: ExportData, bid: BidResult) -> list:
                 Para.of("Your tender scored fewer points than the most advantageous tender.")
             )
         above = [b for b in results.ranked if b.rank is not None and b.rank == (bid.rank or 0) - 1]
-        if any(b.overall == bid.overall for b in above):
+        if any(comparable(b.overall) == comparable(bid.overall) for b in above):
             blocks.append(
                 Para.of(
                     "Your overall score was exactly equal to that of the tender ranked "
