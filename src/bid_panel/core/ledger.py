@@ -265,14 +265,11 @@ class RecordFormat(Generic[H, E]):
         self.events_adapter: TypeAdapter[list[E]] = TypeAdapter(list[event_type])  # type: ignore[valid-type]
 
     # ---------------------------------------------------------------- reading
+    @gc_paused()
     def read(
         self, path: Path, findings: Findings, display: str | None = None
     ) -> RecordFile[H, E] | None:
         """Parse and type-check a record; add located findings on failure."""
-        with gc_paused():
-            return self._read(path, findings, display)
-
-    def _read(self, path: Path, findings: Findings, display: str | None) -> RecordFile[H, E] | None:
         name = display or str(path)
         try:
             raw = read_file_bytes(path, limit=MAX_RECORD_BYTES)

@@ -165,6 +165,9 @@ def _siblings(nodes: list[dict[str, Any]], criterion_id: str) -> list[dict[str, 
     return None
 
 
+# Hundreds of consolidations build millions of short-lived objects: with the collector
+# walking a large tender's loaded records each time, that doubled the time (see gcpause).
+@gc_paused()
 def assess(
     tender: Tender,
     bids: Mapping[str, Bid],
@@ -175,21 +178,6 @@ def assess(
     evaluator_names: Mapping[str, str] | None = None,
 ) -> Robustness:
     """Run every check against `baseline` (the results from `outcomes`)."""
-    # Hundreds of consolidations build millions of short-lived objects: with the collector
-    # walking a large tender's loaded records each time, that doubled the time (see gcpause).
-    with gc_paused():
-        return _assess(tender, bids, outcomes, items, evaluators, baseline, evaluator_names)
-
-
-def _assess(
-    tender: Tender,
-    bids: Mapping[str, Bid],
-    outcomes: Mapping[Item, Outcome],
-    items: Mapping[Item, ItemScores],
-    evaluators: list[str],
-    baseline: Results,
-    evaluator_names: Mapping[str, str] | None,
-) -> Robustness:
     names = _names(baseline)
     who = evaluator_names or {}
     report = Robustness(baseline.winner.bidder if baseline.winner else None)

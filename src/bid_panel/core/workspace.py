@@ -125,13 +125,22 @@ def sheet_path(root: Path, evaluator_id: str) -> Path:
     return root / SHEETS_DIR / f"{evaluator_id}.yaml"
 
 
+def chain_findings(record: RecordFile[Any, Any], path: Path, findings: Findings) -> None:
+    """Every break in a record's hash chain, located, as validation errors."""
+    for problem in check_chain(record.header, record.events):
+        line, column = record.locate(problem.index)
+        findings.error(
+            str(path),
+            problem.message,
+            problem.meaning + "; run `bid-panel verify` for the full report",
+            line,
+            column,
+        )
+
+
+@gc_paused()  # hundreds of thousands of long-lived objects: see core/gcpause.py
 def load_workspace(root: Path) -> Workspace:
     """Load and cross-check a whole workspace. Raises InvalidFiles listing every error."""
-    with gc_paused():  # hundreds of thousands of long-lived objects: see core/gcpause.py
-        return _load_workspace(root)
-
-
-def _load_workspace(root: Path) -> Workspace:
     findings = Findings()
     if not root.is_dir():
         raise BidPanelError(
@@ -169,15 +178,7 @@ def _load_workspace(root: Path) -> Workspace:
                         record.locate,
                     )
                 )
-            for problem in check_chain(record.header, record.events):
-                line, column = record.locate(problem.index)
-                findings.error(
-                    str(path),
-                    problem.message,
-                    problem.meaning + "; run `bid-panel verify` for the full report",
-                    line,
-                    column,
-                )
+            chain_findings(record, path, findings)
             if record.header.evaluator in sheets:
                 findings.error(
                     str(path),
@@ -364,9 +365,7 @@ def _validate_loose(paths: list[Path]) -> Findings:
         elif kind == "score-sheet":
             record = SHEET.read(path, findings)
             if record:
-                for problem in check_chain(record.header, record.events):
-                    line, column = record.locate(problem.index)
-                    findings.error(str(path), problem.message, problem.meaning, line, column)
+                chain_findings(record, path, findings)
         elif kind == "moderation":
             _check_moderation(path, findings)
     findings.extend(check_bid_set(bids))
@@ -381,12 +380,4 @@ def _check_moderation(path: Path, findings: Findings) -> None:
     record = MODERATION.read(path, findings)
     if record is None:
         return
-    for problem in check_chain(record.header, record.events):
-        line, column = record.locate(problem.index)
-        findings.error(
-            str(path),
-            problem.message,
-            problem.meaning + "; run `bid-panel verify` for the full report",
-            line,
-            column,
-        )
+    chain_findings(record, path, findings)

@@ -730,6 +730,7 @@ class Loaded(Generic[Model]):
         return self.locator.position(loc, key=key)
 
 
+@gc_paused()
 def load_model(
     path: Path,
     model: type[Model],
@@ -740,18 +741,6 @@ def load_model(
     prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Loaded[Model] | None:
     """Load `path` as `model`; on failure add located findings and return None."""
-    with gc_paused():
-        return _load_model(path, model, findings, limit, display, prepare)
-
-
-def _load_model(
-    path: Path,
-    model: type[Model],
-    findings: Findings,
-    limit: int,
-    display: str | None,
-    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None,
-) -> Loaded[Model] | None:
     name = display or str(path)
     try:
         raw = read_file_bytes(path, limit=limit)
