@@ -14,17 +14,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bid_panel import __version__
-from bid_panel.core.errors import BidPanelError, Findings
+from bid_panel.core.errors import BidPanelError
 
 EXIT_OK = 0
-EXIT_FINDINGS = 1
 EXIT_USAGE = 2
-
-
-def _print_findings(findings: Findings, *, stream=None) -> None:
-    stream = stream or sys.stdout
-    for finding in findings:
-        print(finding, file=stream)
 
 
 # --------------------------------------------------------------------------- commands
@@ -39,7 +32,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             json.dumps({"ok": findings.ok, "findings": [f.as_json() for f in findings]}, indent=2)
         )
     else:
-        _print_findings(findings)
+        for finding in findings:
+            print(finding)
         errors, warnings = len(findings.errors), len(findings) - len(findings.errors)
         summary = "clean" if not findings else f"{errors} error(s), {warnings} warning(s)"
         print(f"{'OK' if findings.ok else 'FAILED'}: {summary}", file=sys.stderr)

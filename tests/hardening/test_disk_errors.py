@@ -206,7 +206,7 @@ async def test_the_scoring_screen_says_not_saved_and_saves_once_the_disk_has_roo
 ) -> None:
     from bid_panel.tui.app import create_app
     from bid_panel.tui.screens.scoring import ScoringScreen
-    from bid_panel.tui.widgets.scale_picker import key_for
+    from bid_panel.tui.widgets.scale_picker import typed_text
 
     root = session.workspace.root
     session.close()
@@ -221,13 +221,13 @@ async def test_the_scoring_screen_says_not_saved_and_saves_once_the_disk_has_roo
         before = sheet.read_bytes()
         with monkeypatch.context() as patch:
             _full_disk_on_write(patch)
-            await pilot.press(key_for(Decimal(5)))
+            await pilot.press(typed_text(Decimal(5)))
             await pilot.pause()
             status = str(screen.query_one("#save-status").render())
             assert status.startswith(f"NOT SAVED: could not save {sheet}: the disk is full.")
             assert any(n.title == "Not saved" for n in app._notifications)
             assert sheet.read_bytes() == before
-        await pilot.press(key_for(Decimal(5)))
+        await pilot.press(typed_text(Decimal(5)))
         await pilot.pause()
         assert sheet.read_bytes() != before
         assert app.session is not None

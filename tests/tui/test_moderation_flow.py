@@ -40,7 +40,7 @@ from bid_panel.tui.screens.moderator_pick import ModeratorPickScreen
 from bid_panel.tui.screens.readiness import ReadinessScreen
 from bid_panel.tui.screens.results import ResultsScreen
 from bid_panel.tui.widgets.gate_bar import GateBar
-from bid_panel.tui.widgets.scale_picker import key_for, keys_for
+from bid_panel.tui.widgets.scale_picker import keys_for, typed_text
 from tests.tui.helpers import screen_text
 
 SIZE = (120, 40)
@@ -279,7 +279,7 @@ async def test_the_dialog_refuses_a_short_reason_and_an_off_scale_key(copy_sampl
         await pilot.press("enter")
         dialog = app.screen
         assert isinstance(dialog, ModerateItemDialog)
-        starts = {key_for(v)[0] for v in dialog.values}
+        starts = {typed_text(v)[0] for v in dialog.values}
         off_scale = next(d for d in "0123456789" if d not in starts)
         await pilot.press(off_scale)
         assert dialog.value is None

@@ -14,7 +14,6 @@ import re
 import secrets
 import socket
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 from bid_panel.core.errors import BidPanelError, SheetLocked
@@ -150,13 +149,3 @@ class FileLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
-
-
-@contextlib.contextmanager
-def locked(target: Path) -> Iterator[FileLock]:
-    lock = FileLock(target)
-    lock.acquire()
-    try:
-        yield lock
-    finally:
-        lock.release()

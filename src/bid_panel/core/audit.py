@@ -27,7 +27,7 @@ from bid_panel.core.moderation import Consensus, Opened, Signed, Withdrawal
 from bid_panel.core.panel import Role
 from bid_panel.core.results import Results
 from bid_panel.core.scoring import ENGINE_CONTEXT
-from bid_panel.core.sheet import Declaration, ScoreSet, SheetState, Submitted, replay
+from bid_panel.core.sheet import Declaration, ScoreSet, Submitted
 from bid_panel.core.tender import CriterionKind, score_text
 from bid_panel.core.verify import LoadedWorkspace, VerifyReport
 from bid_panel.core.workspace import MODERATION_FILE
@@ -60,10 +60,6 @@ class Timeline:
     events: list[TimelineEvent]
 
 
-def _value_text(value: object) -> str:
-    return score_text(value) if value is None or isinstance(value, Decimal | str) else str(value)
-
-
 def _sheet_event(event: Any) -> TimelineEvent:
     if isinstance(event, Declaration):
         verdict = "CONFLICT (recused)" if event.conflict else "no conflict"
@@ -77,7 +73,7 @@ def _sheet_event(event: Any) -> TimelineEvent:
             "score",
             event.bidder,
             event.criterion,
-            _value_text(event.value),
+            score_text(event.value),
             event.justification,
         )
     assert isinstance(event, Submitted)
@@ -104,7 +100,7 @@ def _moderation_event(event: Any) -> TimelineEvent:
             event.seq, event.at, "opened", "", "", f"{len(event.sheet_seals)} seals", bound
         )
     if isinstance(event, Consensus):
-        individual = ", ".join(f"{e} {_value_text(v)}" for e, v in sorted(event.individual.items()))
+        individual = ", ".join(f"{e} {score_text(v)}" for e, v in sorted(event.individual.items()))
         change = f" (supersedes event {event.supersedes})" if event.supersedes else ""
         return TimelineEvent(
             event.seq,
@@ -112,7 +108,7 @@ def _moderation_event(event: Any) -> TimelineEvent:
             "consensus" if event.basis == "discussed" else "accepted as agreed",
             event.bidder,
             event.criterion,
-            _value_text(event.value),
+            score_text(event.value),
             f"{event.reason}\n\nIndividual scores: {individual}{change}",
         )
     assert isinstance(event, Signed)
@@ -235,15 +231,11 @@ class Trails:
     """Why results could not be computed (the trail then stops at the moderated scores)."""
 
 
-def _states(loaded: LoadedWorkspace) -> dict[str, SheetState]:
-    return {eid: replay(r.header, list(r.events)) for eid, r in loaded.sheets.items()}
-
-
 def trails(loaded: LoadedWorkspace) -> Trails:
     tender = loaded.tender
-    states = _states(loaded)
     moderation = loaded.moderation_state()
     workspace = loaded.workspace()
+    states = workspace.states()  # replayed once, shared with `inputs`
     # The items as moderation saw them: once it is open, only submitted sheets of
     # evaluators not withdrawn count (the same inputs the results are computed from).
     found = inputs(workspace, moderation)
@@ -288,7 +280,7 @@ def trails(loaded: LoadedWorkspace) -> Trails:
                 trail.individual.append(
                     IndividualScore(
                         eid,
-                        _value_text(entry.value),
+                        score_text(entry.value),
                         entry.justification,
                         entry.seq,
                         entry.revisions,
@@ -296,14 +288,14 @@ def trails(loaded: LoadedWorkspace) -> Trails:
                 )
             consensus = moderation.current.get((bidder, leaf.id))
             if consensus is not None:
-                trail.consensus_value = _value_text(consensus.value)
+                trail.consensus_value = score_text(consensus.value)
                 trail.consensus_reason = consensus.reason
                 trail.consensus_basis = consensus.basis
                 trail.consensus_seq = consensus.seq
                 trail.superseded = len(moderation.history.get((bidder, leaf.id), [])) - 1
             if result is not None and leaf.id in result.items:
                 item = result.items[leaf.id]
-                trail.outcome = _value_text(item.value)
+                trail.outcome = score_text(item.value)
                 trail.source = str(item.source)
                 trail.points = item.points
                 trail.contribution = item.contribution

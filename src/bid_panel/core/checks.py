@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -51,20 +52,15 @@ def check_tender(doc: Loaded[Tender]) -> Findings:
             )
         seen_scales.setdefault(scale.id, index)
 
-    seen: dict[str, tuple] = {}
+    seen: set[str] = set()
 
-    def visit(nodes: list[Criterion], loc: tuple) -> None:
+    def visit(nodes: list[Criterion], loc: tuple, parent: str | None) -> None:
         weighted = [(i, c) for i, c in enumerate(nodes) if c.kind is not CriterionKind.PASS_FAIL]
         if weighted:
             total = sum((c.weight or Decimal(0) for _, c in weighted), Decimal(0))
             if total != HUNDRED:
                 parts = " + ".join(f"{c.id} {c.weight}" for _, c in weighted)
-                # loc is ("criteria",) at the top, else (..., index, "children"): name the parent.
-                where = (
-                    "the top level"
-                    if loc == ("criteria",)
-                    else f"the children of {tender_path_id(loc[:-1])}"
-                )
+                where = "the top level" if parent is None else f"the children of {parent}"
                 _err(
                     findings,
                     doc,
@@ -82,7 +78,7 @@ def check_tender(doc: Loaded[Tender]) -> Findings:
                     f"duplicate criterion id {node.id!r}",
                     "every criterion id must be unique in the tender",
                 )
-            seen.setdefault(node.id, here)
+            seen.add(node.id)
             if node.scale is not None:
                 scale = tender.scale_by_id.get(node.scale)
                 if scale is None:
@@ -110,15 +106,9 @@ def check_tender(doc: Loaded[Tender]) -> Findings:
                     f"criterion {node.id!r} has weight 0 and cannot affect the result",
                     "give it a weight, or make it pass_fail",
                 )
-            visit(node.children, (*here, "children"))
+            visit(node.children, (*here, "children"), node.id)
 
-    def tender_path_id(loc: tuple) -> str:
-        node: object = tender
-        for part in loc:
-            node = getattr(node, part) if isinstance(part, str) else node[part]  # type: ignore[index]
-        return getattr(node, "id", "?") if not isinstance(node, list) else "?"
-
-    visit(tender.criteria, ("criteria",))
+    visit(tender.criteria, ("criteria",), None)
 
     for index, rule in enumerate(tender.rules.tie_break):
         if rule.startswith("criterion:") and rule.split(":", 1)[1] not in tender.by_id:
@@ -347,13 +337,13 @@ def check_sheet_scope(
     tender_sha256: str,
     panel: Panel,
     bid_ids: set[str],
-    locate: object,
+    locate: Callable[[int], tuple[int, int]],
 ) -> Findings:
     """Cross-file checks on one sheet: right tender, known evaluator, scores on the scale."""
     findings = Findings()
 
     def err(index: int, message: str, hint: str) -> None:
-        line, column = locate(index)  # type: ignore[operator]
+        line, column = locate(index)
         findings.error(name, message, hint, line, column)
 
     if header.tender_reference != tender.reference:

@@ -38,7 +38,8 @@ def inputs(workspace: Workspace, state: ModerationState | None = None) -> Inputs
     return Inputs(
         items,
         outcomes(items, state.moderated()),
-        gate(workspace, state).reasons,
+        # Once moderation is open these are the items the gate checks: not gathered again.
+        gate(workspace, state, items if state.opened else None).reasons,
         [e.id for e in panel.of_role(Role.QUALITY)],
     )
 

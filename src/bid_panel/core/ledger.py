@@ -190,19 +190,12 @@ def check_chain(header: BaseModel, events: Sequence[BaseModel]) -> list[ChainPro
 class RecordFile(Generic[H, E]):
     """A parsed record: header and typed events, with the text for locating findings."""
 
-    def __init__(
-        self,
-        path: Path,
-        header: H,
-        events: list[E],
-        text: str = "",
-        rendered: list[str] | None = None,
-    ) -> None:
+    def __init__(self, path: Path, header: H, events: list[E], text: str = "") -> None:
         self.path = path
         self.header = header
         self.events = events
         self.text = text
-        self._rendered = rendered
+        self._rendered: list[str] | None = None  # see _chunks
         self._locator: Locator | None = None
 
     # The text is needed only to locate a finding; kept compressed (a fifth of the size),
@@ -229,20 +222,34 @@ class RecordFile(Generic[H, E]):
             return self._locator.position(("header",))
         return self._locator.position(("events", index))
 
+    def copy(self) -> RecordFile[H, E]:
+        """A record of its own (a new list of the same events), for a writer to append to;
+        the text is shared as it is kept, not decompressed and compressed again."""
+        twin: RecordFile[H, E] = RecordFile(self.path, self.header, list(self.events))
+        twin._packed = self._packed
+        return twin
+
     def render(self) -> str:
-        if self._rendered is None:
-            self._rendered = [_render_event(e) for e in self.events]
+        chunks = self._chunks()
         return (
-            self._banner()
+            _BANNER
             + render_yaml({"header": self.header.model_dump(mode="json")})
-            + ("events:\n" + "".join(self._rendered) if self._rendered else "events: []\n")
+            + ("events:\n" + "".join(chunks) if chunks else "events: []\n")
         )
 
-    def _banner(self) -> str:
-        return (
-            "# bid_panel record. Append-only: each event is chained to the one before by\n"
-            "# SHA-256 (prev, hash). Do not edit; `bid-panel verify` detects any change.\n"
-        )
+    def _chunks(self) -> list[str]:
+        """The events rendered as YAML, made when first needed and kept, so that a writer's
+        append costs one event's rendering: not when a record is read, where rendering the
+        12,000 events of a large sheet took over a second that a sheet read never needs."""
+        if self._rendered is None:
+            self._rendered = [_render_event(e) for e in self.events]
+        return self._rendered
+
+
+_BANNER = (
+    "# bid_panel record. Append-only: each event is chained to the one before by\n"
+    "# SHA-256 (prev, hash). Do not edit; `bid-panel verify` detects any change.\n"
+)
 
 
 def _render_event(event: BaseModel) -> str:
@@ -412,8 +419,7 @@ class RecordWriter(Generic[H, E]):
                 )
             # A record of its own: what `read` returns may be shared (see yamlio.ParseCache),
             # and appending must never change another reader's copy.
-            self.record = RecordFile(path, record.header, list(record.events), record.text)
-            self._rendered: list[str] | None = None  # see _chunks
+            self.record = record.copy()
         except BaseException:
             self.lock.release()
             raise
@@ -435,17 +441,16 @@ class RecordWriter(Generic[H, E]):
         if last_at is not None and at < last_at:
             at = last_at  # a clock stepping back must not make the record look reordered
         draft = {"seq": len(self.events) + 1, "at": at, "prev": self.record.head, **fields}
-        content = event_content(
+        digest = compute_event_hash(
             self.format.event_adapter.dump_python(
                 self.format.event_adapter.validate_python({**draft, "hash": "0" * 64}), mode="json"
             )
         )
-        digest = sha256_hex(canonical_json(content))
         full = {**draft, "hash": digest}
         if sign is not None:
             full["signature"] = sign(digest)
         event = self.format.event_adapter.validate_python(full)
-        chunks = self._chunks()
+        chunks = self.record._chunks()
         chunks.append(_render_event(event))
         self.events.append(event)
         try:
@@ -455,15 +460,6 @@ class RecordWriter(Generic[H, E]):
             self.events.pop()
             raise
         return event
-
-    def _chunks(self) -> list[str]:
-        """The events rendered as YAML, made at the first append and kept (an append then
-        costs one event's rendering): not at opening, where rendering the 12,000 events of a
-        large sheet took over a second that a sheet opened to read never needs."""
-        if self._rendered is None:
-            self._rendered = [_render_event(e) for e in self.events]
-            self.record._rendered = self._rendered
-        return self._rendered
 
     def close(self) -> None:
         self.lock.release()

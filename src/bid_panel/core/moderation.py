@@ -208,16 +208,26 @@ def active_states(workspace: Workspace, state: ModerationState) -> dict[str, She
     }
 
 
-def moderation_items(workspace: Workspace, state: ModerationState) -> dict[Item, ItemScores]:
+def moderation_items(
+    workspace: Workspace,
+    state: ModerationState,
+    gathered: Mapping[Item, ItemScores] | None = None,
+) -> dict[Item, ItemScores]:
     """Items to moderate (with their scores), flagged ones first: every quality and
     pass/fail item, and a price check only when the price evaluators disagree on whether
     the price is compliant (or it was moderated already). A price the price evaluators
-    agree on is settled by them and scored by the formula."""
-    items = gather(
-        workspace.tender,
-        active_panel(workspace, state),
-        workspace.bids,
-        active_states(workspace, state),
+    agree on is settled by them and scored by the formula. `gathered`: the items as
+    `gather` gives them for the active panel and sheets, when the caller has them already
+    (`evaluation.inputs`), so that they are not gathered twice."""
+    items = (
+        gathered
+        if gathered is not None
+        else gather(
+            workspace.tender,
+            active_panel(workspace, state),
+            workspace.bids,
+            active_states(workspace, state),
+        )
     )
     return dict(
         sorted(
@@ -294,7 +304,12 @@ def signature_problem(workspace: Workspace, state: ModerationState) -> str:
     return ""
 
 
-def gate(workspace: Workspace, state: ModerationState) -> Gate:
+def gate(
+    workspace: Workspace,
+    state: ModerationState,
+    gathered: Mapping[Item, ItemScores] | None = None,
+) -> Gate:
+    """Whether results are final, and why not (`gathered`: see `moderation_items`)."""
     reasons = list(state.problems)
     ready = readiness(workspace, state)
     if ready.not_submitted:
@@ -302,7 +317,7 @@ def gate(workspace: Workspace, state: ModerationState) -> Gate:
     if state.opened is None:
         reasons.append("moderation has not started")
     else:
-        items = moderation_items(workspace, state)
+        items = moderation_items(workspace, state, gathered)
         open_items = {k: i for k, i in items.items() if k not in state.current}
         flagged = [k for k, i in open_items.items() if i.flagged and not i.price_check]
         prices = [k for k, i in open_items.items() if i.flagged and i.price_check]
@@ -424,12 +439,6 @@ def item_state(scores: ItemScores, consensus: Consensus | None) -> ItemState:
     return ItemState.TO_MODERATE
 
 
-def consensus_values(tender: Tender, criterion: Criterion) -> list[Decimal | str]:
-    """The values a consensus may take: the scale's allowed values, pass / fail, or (a
-    disputed price check) compliant / non_compliant."""
-    return list(allowed_values(tender, criterion))
-
-
 def value_label(tender: Tender, criterion: Criterion, value: Decimal | str) -> str:
     """The scale's label of a value ("Good"), or the verdict in words."""
     if isinstance(value, Decimal) and criterion.kind is CriterionKind.SCORED:
@@ -517,14 +526,18 @@ def consensus_problems(
     reason: str,
     present: list[str],
     basis: Literal["discussed", "accepted_agreement"] = "discussed",
+    items: Mapping[Item, ItemScores] | None = None,
 ) -> list[str]:
     """Why this consensus cannot be recorded (empty when it can). The screens ask this as
-    the moderator types; `ModerationSession.agree` refuses on the same answer."""
+    the moderator types; `ModerationSession.agree` refuses on the same answer. `items`:
+    `moderation_items` as they stand, when the caller has them (else gathered here)."""
     if state.opened is None:
         return ["open moderation first (every sheet must be submitted)"]
     tender = workspace.tender
     criterion = tender.by_id.get(item[1])
-    scores = moderation_items(workspace, state).get(item)
+    if items is None:
+        items = moderation_items(workspace, state)
+    scores = items.get(item)
     if scores is None or criterion is None or criterion.kind is CriterionKind.GROUP:
         if criterion is not None and criterion.kind is CriterionKind.PRICE:
             return [
@@ -634,7 +647,7 @@ def panel_status(workspace: Workspace, state: ModerationState) -> list[MemberSta
             status, detail = "not started", "no score sheet yet"
         else:
             leaves = {c.id for c in assigned_leaves(workspace.tender, evaluator.criteria)}
-            bids = [b for b in workspace.bids if b not in sheet.recused]
+            bids = set(workspace.bids) - sheet.recused
             total = len(leaves) * len(bids)
             done = sum(
                 1
@@ -699,7 +712,9 @@ class ModerationSession:
         }
 
     def allowed_values(self, item: Item) -> list[Decimal | str]:
-        return consensus_values(self.tender, self.tender.by_id[item[1]])
+        """The values a consensus may take: the scale's allowed values, pass / fail, or (a
+        disputed price check) compliant / non_compliant."""
+        return list(allowed_values(self.tender, self.tender.by_id[item[1]]))
 
     def history(self, item: Item) -> list[Consensus]:
         """Every consensus recorded for the item, oldest first (a change supersedes)."""
@@ -716,7 +731,9 @@ class ModerationSession:
         present: list[str],
         basis: Literal["discussed", "accepted_agreement"] = "discussed",
     ) -> list[str]:
-        return consensus_problems(self.workspace, self.state, item, value, reason, present, basis)
+        return consensus_problems(
+            self.workspace, self.state, item, value, reason, present, basis, self.items()
+        )
 
     def to_accept(self) -> dict[Item, ItemScores]:
         """Unsettled items on which every evaluator agrees (what `accept_agreed` accepts)."""
@@ -762,10 +779,24 @@ class ModerationSession:
         basis: Literal["discussed", "accepted_agreement"] = "discussed",
     ) -> Consensus:
         """Record the consensus of one item (a later call for the same item supersedes)."""
-        problems = self.problems(item, value, reason, present, basis)
+        return self._agree(item, value, reason, present, basis, self.items())
+
+    def _agree(
+        self,
+        item: Item,
+        value: Decimal | str,
+        reason: str,
+        present: list[str],
+        basis: Literal["discussed", "accepted_agreement"],
+        items: Mapping[Item, ItemScores],
+    ) -> Consensus:
+        """`agree`, with the items to moderate as they stand (`self.items()`)."""
+        problems = consensus_problems(
+            self.workspace, self.state, item, value, reason, present, basis, items
+        )
         if problems:
             raise ModerationRefused("; ".join(problems))
-        scores = self.items()[item]
+        scores = items[item]
         if isinstance(value, Decimal):
             # The scale's own spelling of the value: 4.0 is recorded as 4.
             value = next(v for v in self.allowed_values(item) if v == value)
@@ -794,6 +825,9 @@ class ModerationSession:
         """Accept every unmoderated, unflagged item on which all evaluators agree, each with
         its own recorded reason (by default `agreed_reason`, which states the scores) and
         attendance (by default `default_present`)."""
+        # The items are gathered once for the whole agenda, not once per item: accepting
+        # a consensus changes no item's scores (nor which items there are to moderate).
+        items = self.items()
         planned = []
         refused = []
         for item, scores in self.to_accept().items():
@@ -803,7 +837,16 @@ class ModerationSession:
                 else agreed_reason(self.workspace, item, scores)
             )
             who = present if present is not None else self.present_for(item)
-            problems = self.problems(item, scores.values[0], reason, who, "accepted_agreement")
+            problems = consensus_problems(
+                self.workspace,
+                self.state,
+                item,
+                scores.values[0],
+                reason,
+                who,
+                "accepted_agreement",
+                items,
+            )
             if problems:
                 refused.append(f"{item[0]} / {item[1]}: {'; '.join(problems)}")
             planned.append((item, scores.values[0], reason, who))
@@ -814,7 +857,7 @@ class ModerationSession:
                 + " | ".join(refused)
             )
         return [
-            self.agree(item, value, reason, who, basis="accepted_agreement")
+            self._agree(item, value, reason, who, "accepted_agreement", items)
             for item, value, reason, who in planned
         ]
 

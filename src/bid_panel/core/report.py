@@ -2,20 +2,73 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from tabulate import tabulate
 
+from bid_panel.core.consensus import Source
 from bid_panel.core.results import Results
 from bid_panel.core.robustness import Robustness, robustness_lines
 from bid_panel.core.scoring import display_text
-from bid_panel.core.tender import CriterionKind
+from bid_panel.core.tender import Criterion, CriterionKind
+
+Shown = Callable[[Decimal | None], str]
+"""A figure as shown: rounded by the tender's rule, `-` for none."""
 
 _ROBUSTNESS_HEADINGS = {
     "warning": "Warnings:",
     "winner": "The leading bid changes when:",
     "order": "Other changes (the leading bid holds):",
 }
+
+
+# The ranking and the contributions, as the CLI table and the Markdown report show them.
+
+RANKING_ALIGN = ("left", "left", "left", "right", "right", "right")
+
+
+def ranking_headers(results: Results, shown: Shown) -> tuple[str, ...]:
+    return (
+        "Rank",
+        "Bidder",
+        "Type",
+        f"Quality /{shown(results.quality_available)}",
+        f"Price /{shown(results.price_available)}",
+        "Overall /100",
+    )
+
+
+def ranking_rows(results: Results, shown: Shown) -> tuple[tuple[str, ...], ...]:
+    """Every bid's rank, name, type and totals (price and overall `-` when excluded)."""
+    return tuple(
+        (
+            str(b.rank) if b.rank is not None else "excluded",
+            b.name,
+            b.organisation_type,
+            shown(b.quality_total),
+            "-" if b.excluded else shown(b.price_total),
+            "-" if b.excluded else shown(b.overall),
+        )
+        for b in results.bids
+    )
+
+
+def contribution_rows(
+    results: Results, leaves: Sequence[Criterion], shown: Shown
+) -> tuple[tuple[str, ...], ...]:
+    """Every bid's name and its contribution from each of `leaves` (`*`: provisional)."""
+    return tuple(
+        (
+            b.name,
+            *[
+                shown(b.items[c.id].contribution)
+                + ("*" if b.items[c.id].source is Source.PROVISIONAL else "")
+                for c in leaves
+            ],
+        )
+        for b in results.bids
+    )
 
 
 def results_table(
@@ -27,11 +80,6 @@ def results_table(
     def shown(value: Decimal | None) -> str:
         return "-" if value is None else display_text(value, rounding)
 
-    quality_points = sum(
-        (results.points[c.id] for c in tender.leaves if c.kind is not CriterionKind.PRICE),
-        Decimal(0),
-    )
-    price_points = sum((results.points[c.id] for c in tender.price_criteria), Decimal(0))
     lines = [f"{tender.reference}  {tender.title}"]
     if results.final:
         lines.append("Results: FINAL (every item moderated)")
@@ -39,45 +87,20 @@ def results_table(
         lines.append("Results: PROVISIONAL - not for award. Why:")
         lines.extend(f"  - {reason}" for reason in results.provisional_reasons)
     lines.append("")
-    rows = [
-        [
-            b.rank if b.rank is not None else "excluded",
-            b.name,
-            b.organisation_type,
-            shown(b.quality_total),
-            "-" if b.excluded else shown(b.price_total),
-            "-" if b.excluded else shown(b.overall),
-        ]
-        for b in results.bids
-    ]
     lines.append(
         tabulate(
-            rows,
-            headers=[
-                "Rank",
-                "Bidder",
-                "Type",
-                f"Quality /{shown(quality_points)}",
-                f"Price /{shown(price_points)}",
-                "Overall /100",
-            ],
+            ranking_rows(results, shown),
+            headers=ranking_headers(results, shown),
             tablefmt=fmt,
             disable_numparse=True,
-            colalign=("left", "left", "left", "right", "right", "right"),
+            colalign=RANKING_ALIGN,
         )
     )
     leaves = [c for c in tender.leaves if c.kind is not CriterionKind.PASS_FAIL]
     lines += ["", "Contribution of each criterion (points):"]
-    detail = []
-    for b in results.bids:
-        row = [b.name]
-        for c in leaves:
-            item = b.items[c.id]
-            row.append(shown(item.contribution) + ("*" if item.source == "provisional" else ""))
-        detail.append(row)
     lines.append(
         tabulate(
-            detail,
+            contribution_rows(results, leaves, shown),
             headers=["Bidder", *[f"{c.id} /{shown(results.points[c.id])}" for c in leaves]],
             tablefmt=fmt,
             disable_numparse=True,

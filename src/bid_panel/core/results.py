@@ -107,6 +107,19 @@ class Results:
         return not self.provisional_reasons
 
     @property
+    def quality_available(self) -> Decimal:
+        """Points of 100 for quality: every leaf but price (a pass/fail gate is worth 0)."""
+        return sum(
+            (self.points[c.id] for c in self.tender.leaves if c.kind is not CriterionKind.PRICE),
+            ZERO,
+        )
+
+    @property
+    def price_available(self) -> Decimal:
+        """Points of 100 for price."""
+        return sum((self.points[c.id] for c in self.tender.price_criteria), ZERO)
+
+    @property
     def ranked(self) -> list[BidResult]:
         return [b for b in self.bids if b.rank is not None]
 

@@ -40,11 +40,10 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 }
 
 
-def schema_of(model: type[BaseModel], name: str) -> dict[str, object]:
-    schema = model.model_json_schema(mode="validation")
+def schema_of(model: type[BaseModel]) -> dict[str, object]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        **schema,
+        **model.model_json_schema(mode="validation"),
     }
 
 
@@ -56,7 +55,7 @@ def write_schemas(folder: Path) -> list[Path]:
     written = []
     for name, model in SCHEMAS.items():
         path = folder / f"{name}.schema.json"
-        text = json.dumps(schema_of(model, name), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(schema_of(model), indent=2, ensure_ascii=False) + "\n"
         atomic_write_text(path, text)
         written.append(path)
     # The export format is not a pydantic model: its schema ships as a file in the package.

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from bid_panel import __version__
 from bid_panel.core import clock
 from bid_panel.core.bid import Bid, PriceEnvelope
 from bid_panel.core.checks import assigned_leaves, value_problem
+from bid_panel.core.consensus import allowed_values
 from bid_panel.core.errors import BidPanelError, RecordError
 from bid_panel.core.justification import RestatementCheck, check_restatement, criterion_text
 from bid_panel.core.ledger import RecordWriter
@@ -112,7 +112,6 @@ class ScoringSession:
             raise
         self.state: SheetState = replay(header, self._writer.events)
         self.leaves: list[Criterion] = assigned_leaves(self.tender, evaluator.criteria)
-        self.version = __version__
         self._items: tuple[frozenset[str], list[Item], dict[Item, int]] | None = None
         self._progress: tuple[int, tuple[int, int]] | None = None
         self._checks: dict[Item, tuple[ScoreEntry, RestatementCheck, ItemStatus]] = {}
@@ -175,12 +174,7 @@ class ScoringSession:
         return self.tender.by_id[item[1]]
 
     def allowed_values(self, item: Item) -> list[Decimal | str]:
-        criterion = self.criterion(item)
-        if criterion.kind is CriterionKind.SCORED:
-            return list(self.tender.scale_of(criterion).allowed)
-        if criterion.kind is CriterionKind.PASS_FAIL:
-            return ["pass", "fail"]
-        return ["compliant", "non_compliant"]
+        return list(allowed_values(self.tender, self.criterion(item)))
 
     def response(self, item: Item) -> str:
         """The bid's response for the item's criterion (never the price for quality roles)."""
@@ -190,20 +184,23 @@ class ScoringSession:
             return ""
         return self.bid(bidder).responses.get(cid, "")
 
-    def price_envelope(self, bidder: str) -> PriceEnvelope | None:
+    def _require_prices(self) -> None:
         if not self.evaluator.sees_prices:
             raise ScoringRefused("quality evaluators do not see prices (two-envelope rule)")
+
+    def price_envelope(self, bidder: str) -> PriceEnvelope | None:
+        self._require_prices()
         return self.bid(bidder).price
 
     def price_preview(self) -> list[PricePreview]:
         """Price points of every bid by each price criterion's formula (price roles only)."""
-        if not self.evaluator.sees_prices:
-            raise ScoringRefused("quality evaluators do not see prices (two-envelope rule)")
+        self._require_prices()
+        weights = effective_weights(self.tender)
+        prices = {b: bid.price.total for b, bid in self.workspace.bids.items() if bid.price}
         previews = []
         for criterion in self.tender.price_criteria:
             assert criterion.formula is not None
-            weight = self._points(criterion)
-            prices = {b: bid.price.total for b, bid in self.workspace.bids.items() if bid.price}
+            weight = weights[criterion.id]
             try:
                 points = price_points(criterion.formula, prices, weight, criterion.ceiling_price)
                 error = ""
@@ -213,9 +210,6 @@ class ScoringSession:
                 PricePreview(criterion.formula.value, criterion.formula.text, points, error)
             )
         return previews
-
-    def _points(self, criterion: Criterion) -> Decimal:
-        return effective_weights(self.tender)[criterion.id]
 
     def entry(self, item: Item):
         return self.state.scores.get(item)
@@ -228,10 +222,7 @@ class ScoringSession:
         entry = self.entry(item)
         if justification is None and entry is not None:
             return self._checked(item, entry)[0]
-        text = (
-            justification if justification is not None else (entry.justification if entry else "")
-        )
-        return self._restatement(item, text)
+        return self._restatement(item, justification or "")
 
     def _restatement(self, item: Item, text: str) -> RestatementCheck:
         criterion = self.criterion(item)

@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from bid_panel.core.atomic import explain_os_error
 from bid_panel.core.base import SLUG_PATTERN
 from bid_panel.core.errors import BidPanelError
-from bid_panel.core.panel import Evaluator, short_name
+from bid_panel.core.panel import Evaluator
 
 CONFIG_DIR_ENV = "BID_PANEL_CONFIG_DIR"
 KEYS_DIR = "keys"
@@ -247,11 +247,11 @@ def signer_for(
     path = find_key(evaluator_id)
     if path is not None:
         key = load_key(path)
-        return signer(key), public_key_text(key.public_key())
-    if is_sample_key(evaluator_id, panel_public_key):
+    elif is_sample_key(evaluator_id, panel_public_key):
         key = sample_key(evaluator_id)
-        return signer(key), public_key_text(key.public_key())
-    return None, None
+    else:
+        return None, None
+    return signer(key), public_key_text(key.public_key())
 
 
 def submission_signer(
@@ -311,7 +311,7 @@ def owner_refusal(evaluator: Evaluator, record: str = "sheet") -> str | None:
                 return None
         except (OSError, SigningError) as exc:
             problem = f" (the key file here cannot be used: {exc})"
-    name = short_name(evaluator.name) or evaluator.id
+    name = evaluator.short_name
     return (
         f"this {record} belongs to {name}; open it on {name}'s account, where their key is "
         f"(`bid-panel keys init --as {evaluator.id}` makes it, and the panel file lists its "

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -41,18 +42,20 @@ from bid_panel.core.checks import (
     value_problem,
 )
 from bid_panel.core.errors import BidPanelError, Findings, Severity
-from bid_panel.core.ledger import RecordFile, check_chain
+from bid_panel.core.evaluation import evaluate
+from bid_panel.core.ledger import RecordFile, RecordFormat, check_chain
 from bid_panel.core.moderation import (
     MODERATION,
     Consensus,
     ModerationHeader,
+    ModerationState,
     Opened,
     Signed,
     Withdrawal,
     replay_moderation,
 )
 from bid_panel.core.panel import Panel, Role
-from bid_panel.core.results import RESULTS_FORMAT
+from bid_panel.core.results import RESULTS_FORMAT, results_json
 from bid_panel.core.sheet import SHEET, Declaration, ScoreSet, SheetHeader, SheetState
 from bid_panel.core.signing import SAMPLE_TENDER_REFERENCE, is_sample_key, verify_signature
 from bid_panel.core.tender import CriterionKind, Tender
@@ -65,7 +68,7 @@ from bid_panel.core.workspace import (
     Workspace,
     file_sha256,
 )
-from bid_panel.core.yamlio import Locator, load_model
+from bid_panel.core.yamlio import load_model
 
 VERIFY_FORMAT = "bid-panel/verify@1"
 EXPORTS_DIR = "exports"
@@ -194,11 +197,17 @@ class LoadedWorkspace:
             sheets=self.sheets,
         )
 
-    def moderation_state(self):
+    @cached_property
+    def price_amounts(self) -> dict[Decimal, str]:
+        """The bids' price figures (see `_price_amounts`), worked out once per verify, not
+        per sheet: each quality sheet re-read all 12,000 responses of a 300-bid tender (a
+        second per sheet)."""
+        return _price_amounts(self.bids)
+
+    def moderation_state(self) -> ModerationState:
+        """The moderation record as read, replayed (an empty state when there is none)."""
         record = self.moderation
-        return replay_moderation(
-            record.header if record else None, list(record.events) if record else []
-        )
+        return replay_moderation(record.header if record else None, record.events if record else [])
 
 
 @dataclass
@@ -324,6 +333,14 @@ class _Collector:
     def warn(self, code: str, file: str, message: str, meaning: str, **kw: Any) -> None:
         self.add(code, file, message, meaning, severity=Severity.WARNING, **kw)
 
+    def at(self, file: str, seq: int, position: tuple[int, int]) -> Callable[[str, str, str], None]:
+        """`add` for errors about one event: `at(...)(code, message, meaning)`."""
+
+        def add(code: str, message: str, meaning: str) -> None:
+            self.add(code, file, message, meaning, seq=seq, position=position)
+
+        return add
+
     def from_findings(self, code: str, findings: Iterable[Any], meaning: str) -> None:
         for f in findings:
             if f.severity is not Severity.ERROR:
@@ -337,36 +354,30 @@ class _Collector:
             )
 
 
-class _Where:
-    """Line and column of events in one record (the YAML is composed once, not per finding)."""
+Where = Callable[[int], tuple[int, int]]
+"""The (line, column) of a record's event by index (-1: the header)."""
 
-    def __init__(self, record: RecordFile[Any, Any]) -> None:
-        self.locator = Locator(record.text)
 
-    def __call__(self, index: int) -> tuple[int, int]:
-        return _Position(self, index)  # type: ignore[return-value]
-
-    def locate(self, index: int) -> tuple[int, int]:
-        if index < 0:
-            return self.locator.position(("header",))
-        return self.locator.position(("events", index))
+def _where(record: RecordFile[Any, Any]) -> Where:
+    return lambda index: _Position(record, index)  # type: ignore[return-value]
 
 
 class _Position:
     """An event's (line, column), worked out only if a finding uses it: the checks ask for
     every event's position up front, and composing a 5 MB record to locate 12,000 events
-    that have nothing wrong was most of `verify`'s time (benchmarks/run.py, profiled)."""
+    that have nothing wrong was most of `verify`'s time (benchmarks/run.py, profiled). The
+    record composes its YAML once, for every finding (`RecordFile.locate`)."""
 
-    __slots__ = ("_index", "_value", "_where")
+    __slots__ = ("_index", "_record", "_value")
 
-    def __init__(self, where: _Where, index: int) -> None:
-        self._where = where
+    def __init__(self, record: RecordFile[Any, Any], index: int) -> None:
+        self._record = record
         self._index = index
         self._value: tuple[int, int] | None = None
 
     def __getitem__(self, part: int) -> int:
         if self._value is None:
-            self._value = self._where.locate(self._index)
+            self._value = self._record.locate(self._index)
         return self._value[part]
 
     def __iter__(self) -> Iterator[int]:  # line, column = position
@@ -521,11 +532,39 @@ def _results_in(data: Any) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------- chains
 
 
+def _read_record(
+    path: Path,
+    fmt: RecordFormat[Any, Any],
+    status: FileStatus,
+    activity: str,
+    consequence: str,
+    loaded: LoadedWorkspace,
+    out: _Collector,
+) -> tuple[RecordFile[Any, Any], Where] | None:
+    """Read a score sheet or the moderation record and make the checks every record gets:
+    its hash chain, its timestamps and its binding to the tender (`activity` began against
+    the tender file; `consequence` of a change since). None, said and on `status`, when it
+    cannot be read."""
+    findings = Findings()
+    record = fmt.read(path, findings)
+    if record is None:
+        _unreadable(path, findings, out, fmt.name)
+        status.chain = "unreadable"
+        return None
+    file, where, header = status.file, _where(record), record.header
+    status.events = len(record.events)
+    if not _check_chain(header, record.events, file, where, out):
+        status.chain = "broken"
+    _check_times(record.events, header.created_at, file, where, out)
+    _check_tender_binding(header, activity, consequence, file, where, out, loaded)
+    return record, where
+
+
 def _check_chain(
     header: BaseModel,
     events: Sequence[BaseModel],
     file: str,
-    where: _Where,
+    where: Where,
     out: _Collector,
 ) -> bool:
     """Every way a chain can break, with its own code. True when the chain holds."""
@@ -547,7 +586,7 @@ def _check_tender_binding(
     activity: str,
     consequence: str,
     file: str,
-    where: _Where,
+    where: Where,
     out: _Collector,
     loaded: Any,
 ) -> None:
@@ -574,7 +613,7 @@ def _check_tender_binding(
 
 
 def _check_times(
-    events: Sequence[Any], created_at: Any, file: str, where: _Where, out: _Collector
+    events: Sequence[Any], created_at: Any, file: str, where: Where, out: _Collector
 ) -> None:
     previous = created_at
     for index, event in enumerate(events):
@@ -617,33 +656,23 @@ def _verify_sheet(
 ) -> FileStatus:
     file = out.rel(path)
     status = FileStatus(file, "score sheet", owner=path.stem)
-    findings = Findings()
-    record = SHEET.read(path, findings)
-    if record is None:
-        _unreadable(path, findings, out, "score sheet")
-        status.chain = "unreadable"
-        return status
-    loaded.sheet_files[file] = record
-    where = _Where(record)
-    header: SheetHeader = record.header
-    events = list(record.events)
-    status.owner = header.evaluator
-    status.events = len(events)
-    panel = loaded.panel
-
-    if not _check_chain(header, events, file, where, out):
-        status.chain = "broken"
-    _check_times(events, header.created_at, file, where, out)
-
-    _check_tender_binding(
-        header,
+    read = _read_record(
+        path,
+        SHEET,
+        status,
         "scoring",
         "scores may not be against the criteria as published",
-        file,
-        where,
-        out,
         loaded,
+        out,
     )
+    if read is None:
+        return status
+    record, where = read
+    loaded.sheet_files[file] = record
+    header: SheetHeader = record.header
+    events = record.events
+    status.owner = header.evaluator
+    panel = loaded.panel
     if path.stem != header.evaluator:
         out.add(
             "sheet-misnamed",
@@ -722,119 +751,91 @@ def _check_sheet_events(
     evaluator_id: str,
     loaded: LoadedWorkspace,
     state: SheetState,
-    where: _Where,
+    where: Where,
     out: _Collector,
 ) -> None:
     tender, panel = loaded.tender, loaded.panel
     evaluator = panel.by_id[evaluator_id]
     assigned = {c.id for c in assigned_leaves(tender, evaluator.criteria)}
     quality = evaluator.role is Role.QUALITY
-    prices = _price_amounts(loaded.bids) if quality else {}
+    prices = loaded.price_amounts if quality else {}
     for index, event in enumerate(events):
         position = where(index)
+        flag = out.at(file, event.seq, position)
         if state.submitted is not None:
-            out.add(
+            flag(
                 "after-seal",
-                file,
                 f"event {event.seq} ({event.type}) comes after the seal (event "
                 f"{state.submitted.seq})",
                 "the sheet was changed after it was submitted: nothing may follow the seal",
-                seq=event.seq,
-                position=position,
             )
         bidder = getattr(event, "bidder", None)
         if bidder is not None and bidder not in loaded.bids:
-            out.add(
+            flag(
                 "unknown-bidder",
-                file,
                 f"event {event.seq} names bidder {bidder!r}, which has no bid in {BIDS_DIR}/",
                 "a bid file is missing from the workspace, or the event was edited",
-                seq=event.seq,
-                position=position,
             )
         if isinstance(event, Declaration):
             if bidder in state.declarations and state.submitted is None:
-                out.add(
+                flag(
                     "duplicate-declaration",
-                    file,
                     f"a second conflict declaration for {bidder} (event {event.seq})",
                     "a declaration is made once, before scoring; a second one may hide a "
                     "conflict declared first",
-                    seq=event.seq,
-                    position=position,
                 )
             if quality:
-                _check_price_text(file, event.seq, event.note, prices, loaded, position, out)
+                _check_price_text(file, event.seq, event.note, prices, position, out)
         elif isinstance(event, ScoreSet):
             declared = state.declarations.get(event.bidder)
             if declared is None:
-                out.add(
+                flag(
                     "declaration-missing",
-                    file,
                     f"event {event.seq} scores {event.bidder} before any conflict declaration "
                     "for that bidder",
                     "every evaluator declares conflicts of interest before seeing a bid",
-                    seq=event.seq,
-                    position=position,
                 )
             elif declared.conflict:
-                out.add(
+                flag(
                     "scope-recused",
-                    file,
                     f"event {event.seq} scores {event.bidder}, a bid {header.evaluator} "
                     f"declared a conflict with (event {declared.seq}) and is recused from",
                     "a conflicted evaluator scored the bid: the score must not count and the "
                     "evaluation of that bid is open to challenge",
-                    seq=event.seq,
-                    position=position,
                 )
             criterion = tender.by_id.get(event.criterion)
             if criterion is None:
-                out.add(
+                flag(
                     "unknown-criterion",
-                    file,
                     f"event {event.seq} scores {event.criterion!r}, which is not a criterion "
                     "of the tender",
                     "an unpublished criterion was used, or the tender file was changed",
-                    seq=event.seq,
-                    position=position,
                 )
             elif criterion.kind is CriterionKind.PRICE and quality:
-                out.add(
+                flag(
                     "price-scored",
-                    file,
                     f"event {event.seq}: quality evaluator {header.evaluator} scored the price "
                     f"criterion {event.criterion!r}",
                     "a quality evaluator saw prices, breaking the two-envelope rule: their "
                     "quality scores may have been influenced by price",
-                    seq=event.seq,
-                    position=position,
                 )
             elif event.criterion not in assigned:
-                out.add(
+                flag(
                     "scope-criterion",
-                    file,
                     f"event {event.seq} scores {event.criterion!r}, which is not assigned to "
                     f"{header.evaluator}",
                     "evaluators score only the criteria the panel file assigns them",
-                    seq=event.seq,
-                    position=position,
                 )
             else:
                 problem = value_problem(tender, criterion, event.value)
                 if problem:
-                    out.add(
+                    flag(
                         "invalid-value",
-                        file,
                         f"event {event.seq}: {problem}",
                         "a score that is not an allowed value of the published scale",
-                        seq=event.seq,
-                        position=position,
                     )
             if quality:
-                _check_price_text(
-                    file, event.seq, event.justification, prices, loaded, position, out
-                )
+                _check_price_text(file, event.seq, event.justification, prices, position, out)
         state.apply(event)
 
 
@@ -843,14 +844,14 @@ def _check_sealed_complete(
     evaluator_id: str,
     state: SheetState,
     loaded: LoadedWorkspace,
-    where: _Where,
+    where: Where,
     events: list[Any],
     out: _Collector,
 ) -> None:
     """At the seal: every assigned, non-recused item scored with a long enough justification."""
     tender = loaded.tender
     minimum = tender.rules.justification_min_length
-    evaluator = loaded.panel.by_id[evaluator_id]
+    leaves = assigned_leaves(tender, loaded.panel.by_id[evaluator_id].criteria)
     index_of = {e.seq: i for i, e in enumerate(events)}
     for bidder in loaded.bids:
         if bidder not in state.declarations:
@@ -864,7 +865,7 @@ def _check_sealed_complete(
     for bidder in loaded.bids:
         if bidder in state.recused:
             continue
-        for leaf in assigned_leaves(tender, evaluator.criteria):
+        for leaf in leaves:
             entry = state.scores.get((bidder, leaf.id))
             if entry is None or entry.value is None:
                 out.add(
@@ -992,23 +993,9 @@ def _amounts_in(text: str) -> frozenset[Decimal]:
     return frozenset(found)
 
 
-_LAST_PRICE_AMOUNTS: list[Any] = [None, None]
-"""The bids and their `_price_amounts`, computed once per verify rather than per sheet: each
-quality sheet re-read all 12,000 responses of a 300-bid tender (a second per sheet)."""
-
-
 def _price_amounts(bids: dict[str, Bid]) -> dict[Decimal, str]:
     """Price figures a quality evaluator cannot know without the price envelope: each bid's
     total and line amounts that appear nowhere in any bid's written responses."""
-    last_bids, last_amounts = _LAST_PRICE_AMOUNTS
-    if last_bids is bids:
-        return last_amounts  # type: ignore[no-any-return]
-    amounts = _compute_price_amounts(bids)
-    _LAST_PRICE_AMOUNTS[:] = [bids, amounts]
-    return amounts
-
-
-def _compute_price_amounts(bids: dict[str, Bid]) -> dict[Decimal, str]:
     visible: set[Decimal] = set()
     for bid in bids.values():
         for response in bid.responses.values():
@@ -1032,7 +1019,6 @@ def _check_price_text(
     seq: int,
     text: str,
     prices: dict[Decimal, str],
-    loaded: LoadedWorkspace,
     position: tuple[int, int],
     out: _Collector,
 ) -> None:
@@ -1064,31 +1050,23 @@ def _verify_moderation(
         status.seal = status.signature = "-"
         out.notes.append("no moderation record yet (moderation has not started)")
         return status
-    findings = Findings()
-    record = MODERATION.read(path, findings)
-    if record is None:
-        _unreadable(path, findings, out, "moderation record")
-        status.chain = "unreadable"
-        return status
-    loaded.moderation = record
-    where = _Where(record)
-    header: ModerationHeader = record.header
-    events = list(record.events)
-    status.owner = header.moderator
-    status.events = len(events)
-    tender, panel = loaded.tender, loaded.panel
-    if not _check_chain(header, events, file, where, out):
-        status.chain = "broken"
-    _check_times(events, header.created_at, file, where, out)
-    _check_tender_binding(
-        header,
+    read = _read_record(
+        path,
+        MODERATION,
+        status,
         "moderation",
         "consensus may not be against the criteria as published",
-        file,
-        where,
-        out,
         loaded,
+        out,
     )
+    if read is None:
+        return status
+    record, where = read
+    loaded.moderation = record
+    header: ModerationHeader = record.header
+    events = record.events
+    status.owner = header.moderator
+    tender, panel = loaded.tender, loaded.panel
     moderator = panel.by_id.get(header.moderator)
     if moderator is None or moderator.role is not Role.MODERATOR:
         out.add(
@@ -1170,8 +1148,6 @@ def _verify_moderation(
             )
     for eid, entries in sorted(stale.items()):
         seqs = [s for s, _, _ in entries]
-        now = current_seals.get(eid)
-        state = f"its seal is now {now[:12]}…" if now else "it is no longer sealed (or readable)"
         listed = ", ".join(map(str, seqs[:8])) + (", …" if len(seqs) > 8 else "")
         out.add(
             "binding-consensus",
@@ -1179,7 +1155,7 @@ def _verify_moderation(
             f"{len(seqs)} consensus entr{'y' if len(seqs) == 1 else 'ies'} (event"
             f"{'' if len(seqs) == 1 else 's'} {listed}) "
             f"{'is' if len(seqs) == 1 else 'are'} bound to {eid}'s seal "
-            f"{entries[0][2][:12]}…, but {state}",
+            f"{entries[0][2][:12]}…, but {_seal_now(current_seals.get(eid))}",
             f"{eid}'s sheet changed after these items were moderated: the consensus was "
             "agreed on scores that are not the ones on file",
             seq=seqs[0],
@@ -1238,16 +1214,20 @@ def _check_binding(
         now = current_seals.get(eid)
         if now == seal:
             continue
-        state = f"its seal is now {now[:12]}…" if now else "it is no longer sealed (or readable)"
         out.add(
             "binding-opened",
             file,
-            f"event {seq} ({what}) is bound to {eid}'s seal {seal[:12]}…, but {state}",
+            f"event {seq} ({what}) is bound to {eid}'s seal {seal[:12]}…, but {_seal_now(now)}",
             f"{eid}'s sheet changed after it was moderated: the moderation was done on "
             "scores that are not the ones on file",
             seq=seq,
             position=position,
         )
+
+
+def _seal_now(seal: str | None) -> str:
+    """What became of a sheet's seal that a moderation entry is bound to."""
+    return f"its seal is now {seal[:12]}…" if seal else "it is no longer sealed (or readable)"
 
 
 def _check_consensus(
@@ -1265,138 +1245,105 @@ def _check_consensus(
 ) -> None:
     tender = loaded.tender
     seq = event.seq
+    item = f"{event.bidder} / {event.criterion}"
+    flag = out.at(file, seq, position)
     if opened is None:
-        out.add(
+        flag(
             "not-opened",
-            file,
             f"event {seq} records a consensus before moderation was opened",
             "consensus was recorded before every sheet was submitted and bound",
-            seq=seq,
-            position=position,
         )
     for eid, seal in event.sheet_seals.items():
         if current_seals.get(eid) != seal:
             stale.setdefault(eid, []).append((seq, position, seal))
     criterion = tender.by_id.get(event.criterion)
     if criterion is None:
-        out.add(
+        flag(
             "consensus-unknown-criterion",
-            file,
             f"event {seq} records a consensus on {event.criterion!r}, which is not a "
             "criterion of the published tender",
             "a score was agreed on an unpublished criterion (Woods v Milton Keynes): it "
             "cannot count, and the record was edited or belongs to another tender",
-            seq=seq,
-            position=position,
         )
     elif event.bidder not in loaded.bids:
-        out.add(
+        flag(
             "unknown-item",
-            file,
-            f"event {seq} moderates {event.bidder} / {event.criterion}, which is not a bid "
-            "of this tender",
+            f"event {seq} moderates {item}, which is not a bid of this tender",
             "the record was edited or belongs to another tender",
-            seq=seq,
-            position=position,
         )
     elif criterion.kind is CriterionKind.GROUP:
-        out.add(
+        flag(
             "consensus-group",
-            file,
             f"event {seq} records a consensus on the group {event.criterion!r}",
             "a group is the sum of its sub-criteria and is never scored or moderated itself: "
             "the entry was not made by bid-panel",
-            seq=seq,
-            position=position,
         )
     elif (
         criterion.kind is CriterionKind.PRICE
         and len({str(v) for v in event.individual.values()}) < 2
     ):
-        out.add(
+        flag(
             "unknown-item",
-            file,
             f"event {seq} moderates the price criterion {event.criterion!r}, on which the "
             "price evaluators did not disagree",
             "price is scored by the published formula; the panel moderates only a price "
             "check the price evaluators disagree on",
-            seq=seq,
-            position=position,
         )
     else:
         problem = value_problem(tender, criterion, event.value)
         if problem:
-            out.add(
+            flag(
                 "consensus-off-scale",
-                file,
-                f"event {seq}: the consensus on {event.bidder} / {event.criterion}: {problem}",
+                f"event {seq}: the consensus on {item}: {problem}",
                 "a consensus must be a value of the published scale, never an average "
                 "(Bromcom v United Learning Trust); the item counts as unscored in the "
                 "results until the record is corrected",
-                seq=seq,
-                position=position,
             )
     if event.basis == "accepted_agreement":
         given = list(event.individual.values())
         if not given or not all(_same_value(v, event.value) for v in given):
             shown = ", ".join(f"{e} {v}" for e, v in sorted(event.individual.items())) or "none"
-            out.add(
+            flag(
                 "accepted-not-agreed",
-                file,
-                f"event {seq} accepts {event.value} on {event.bidder} / {event.criterion} as "
-                f"agreed, but the individual scores it records are: {shown}",
+                f"event {seq} accepts {event.value} on {item} as agreed, but the individual "
+                f"scores it records are: {shown}",
                 "only an item on which every evaluator gave the same score may be accepted "
                 "without discussion; a disputed item needs a discussed consensus with its "
                 "reason",
-                seq=seq,
-                position=position,
             )
     conflicted = sorted(
         p for p in event.present if p in sheets and event.bidder in sheets[p][1].recused
     )
     if conflicted:
-        out.add(
+        flag(
             "consensus-conflicted",
-            file,
             f"event {seq}: {', '.join(conflicted)} recorded as present for the consensus on "
-            f"{event.bidder} / {event.criterion}, but declared a conflict of interest with "
-            f"{event.bidder}",
+            f"{item}, but declared a conflict of interest with {event.bidder}",
             "a member with a declared conflict took part in moderating that bid: the "
             "consensus is open to challenge",
-            seq=seq,
-            position=position,
         )
     if len(event.reason.strip()) < minimum:
-        out.add(
+        flag(
             "reason-missing",
-            file,
-            f"event {seq}: the reason for the consensus on {event.bidder} / {event.criterion} "
-            f"has {len(event.reason.strip())} characters; at least {minimum} are required",
+            f"event {seq}: the reason for the consensus on {item} has "
+            f"{len(event.reason.strip())} characters; at least {minimum} are required",
             "a moderated score without a recorded reason cannot be defended "
             "(Lancashire Care v Lancashire CC)",
-            seq=seq,
-            position=position,
         )
     before = current.get((event.bidder, event.criterion))
     if before is not None and event.supersedes != before.seq:
-        out.add(
+        flag(
             "supersedes",
-            file,
-            f"event {seq} changes the consensus on {event.bidder} / {event.criterion} but "
-            f"says it supersedes {event.supersedes}, not event {before.seq}",
+            f"event {seq} changes the consensus on {item} but says it supersedes "
+            f"{event.supersedes}, not event {before.seq}",
             "a change of a moderated score must name the entry it replaces",
-            seq=seq,
-            position=position,
         )
     elif before is None and event.supersedes is not None:
-        out.add(
+        flag(
             "supersedes",
-            file,
             f"event {seq} says it supersedes event {event.supersedes}, but there is no "
-            f"earlier consensus on {event.bidder} / {event.criterion}",
+            f"earlier consensus on {item}",
             "an earlier consensus entry was removed, or this one was edited",
-            seq=seq,
-            position=position,
         )
     for eid, value in sorted(event.individual.items()):
         found = sheets.get(eid)
@@ -1405,15 +1352,12 @@ def _check_consensus(
         entry = found[1].scores.get((event.bidder, event.criterion))
         on_file = entry.value if entry else None
         if not _same_value(value, on_file):
-            out.add(
+            flag(
                 "individual-mismatch",
-                file,
-                f"event {seq} records {eid}'s score for {event.bidder} / {event.criterion} "
-                f"as {value}, but their sheet has {on_file}",
+                f"event {seq} records {eid}'s score for {item} as {value}, but their sheet "
+                f"has {on_file}",
                 "the moderation record does not reflect the individual scores on file: one "
                 "of the two was changed",
-                seq=seq,
-                position=position,
             )
 
 
@@ -1434,9 +1378,6 @@ def _verify_results(loaded: LoadedWorkspace, out: _Collector) -> dict[str, Any]:
             "compared": [],
             "summary": "not compared: a bid file cannot be read, so results cannot be recomputed",
         }
-    from bid_panel.core.evaluation import evaluate
-    from bid_panel.core.results import results_json
-
     try:
         workspace = loaded.workspace()
         recomputed = results_json(evaluate(workspace), loaded.tender_sha256)

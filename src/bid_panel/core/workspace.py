@@ -9,7 +9,6 @@ moderation.yaml    the moderation record (append-only)
 
 from __future__ import annotations
 
-import hashlib
 import re
 import weakref
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from bid_panel.core.checks import (
 )
 from bid_panel.core.errors import BidPanelError, Findings, InvalidFiles
 from bid_panel.core.gcpause import gc_paused
-from bid_panel.core.ledger import RecordFile, check_chain
+from bid_panel.core.ledger import RecordFile, check_chain, sha256_hex
 from bid_panel.core.panel import Panel
 from bid_panel.core.sheet import SHEET, SheetState, replay
 from bid_panel.core.tender import Tender
@@ -53,7 +52,7 @@ MODERATION_FILE = "moderation.yaml"
 
 def file_sha256(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return sha256_hex(path.read_bytes())
     except OSError as exc:
         raise explain_os_error(exc, path, "read") from None
 
@@ -86,17 +85,17 @@ class Workspace:
         """Every sheet replayed (read-only use: the states are shared, see `replayed`)."""
         return {eid: replayed(r) for eid, r in self.sheets.items()}
 
-    def reload_sheet(self, evaluator_id: str) -> SheetState | None:
+    def reload_sheet(self, evaluator_id: str) -> None:
+        """Re-read one sheet from disk (`states` replays it when next asked)."""
         findings = Findings()
         path = self.sheet_path(evaluator_id)
         if not path.exists():
             self.sheets.pop(evaluator_id, None)
-            return None
+            return
         record = SHEET.read(path, findings)
         if record is None:
             raise InvalidFiles(f"cannot read {path}", findings)
         self.sheets[evaluator_id] = record
-        return replay(record.header, record.events)
 
 
 _REPLAYED: weakref.WeakKeyDictionary[RecordFile[Any, Any], tuple[int, str, SheetState]] = (
@@ -158,6 +157,7 @@ def load_workspace(root: Path) -> Workspace:
     if panel_doc:
         findings.extend(check_panel(panel_doc, tender))
     bid_docs = _load_bids(root / BIDS_DIR, tender, findings, inside)
+    bid_ids = {d.model.bidder.id for d in bid_docs}
     sheets: dict[str, RecordFile[Any, Any]] = {}
     sheets_dir = root / SHEETS_DIR
     if sheets_dir.is_dir():
@@ -174,7 +174,7 @@ def load_workspace(root: Path) -> Workspace:
                         tender,
                         tender_sha,
                         panel_doc.model,
-                        {d.model.bidder.id for d in bid_docs},
+                        bid_ids,
                         record.locate,
                     )
                 )
@@ -211,7 +211,7 @@ def _load_tender(path: Path, findings: Findings) -> tuple[Loaded[Tender] | None,
         findings.add(problem.finding(str(path)))
         return None, ""
     doc = validate_data(text, data, Tender, findings, path=path, display=str(path))
-    return doc, hashlib.sha256(raw).hexdigest() if doc else ""
+    return doc, sha256_hex(raw) if doc else ""
 
 
 def _inside(root: Path, findings: Findings) -> Callable[[Path], bool]:

@@ -17,7 +17,7 @@ import threading
 import types
 import typing
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -60,56 +60,9 @@ def _pos(mark: Any) -> tuple[int, int]:
 
 
 class StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """Safe loader that refuses duplicate keys and aliases, and reads floats as Decimal."""
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        # An alias is the same node object reached a second time: refusing it here stops
-        # "billion laughs" expansion before anything walks the tree.
-        if node in self.constructed_objects or node in self.recursive_objects:
-            line, column = _pos(node.start_mark)
-            raise YamlProblem(
-                "YAML aliases and anchors (&name / *name) are not allowed",
-                "write the value out in full where it is used",
-                line,
-                column,
-            )
-        try:
-            return super().construct_object(node, deep=deep)
-        except _VALUE_ERRORS as exc:
-            raise _value_problem(node, exc) from None
-
-    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[Any, yaml.Node] = {}
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    line, column = _pos(key_node.start_mark)
-                    raise YamlProblem(
-                        "YAML merge keys (<<) are not allowed",
-                        "write the keys out in full",
-                        line,
-                        column,
-                    )
-                if not isinstance(key_node, yaml.ScalarNode):
-                    line, column = _pos(key_node.start_mark)
-                    raise YamlProblem(
-                        "a mapping key must be a plain value",
-                        "use a simple name as key",
-                        line,
-                        column,
-                    )
-                key = key_node.value
-                if key in seen:
-                    line, column = _pos(key_node.start_mark)
-                    first, _ = _pos(seen[key].start_mark)
-                    raise YamlProblem(
-                        f"duplicate key {key!r} (first given on line {first})",
-                        "keep one of the two; YAML would silently use only the last",
-                        line,
-                        column,
-                    )
-                seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)
+    """Safe loader whose constructors read floats as Decimal and refuse what a hand-edited
+    file must not hold. Aliases, merge keys, duplicate keys and keys that are not plain
+    values are refused by `_construct_events`, which builds every document."""
 
     def construct_yaml_float(self, node: yaml.Node) -> Decimal:
         text = str(self.construct_scalar(node)).replace("_", "")
@@ -126,19 +79,6 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
                 column,
             )
         return value
-
-    def construct_yaml_str(self, node: yaml.Node) -> str:
-        # Ids, keys, event types and hashes recur thousands of times in a record (each
-        # event's `prev` is the `hash` before it, the moderation record names every seal
-        # 12,000 times): one string each per file, not one per occurrence.
-        value: str = self.construct_scalar(node)
-        if len(value) > 64:
-            return value
-        try:
-            strings = self._strings
-        except AttributeError:
-            strings = self._strings = {}
-        return strings.setdefault(value, value)
 
     def construct_yaml_int(self, node: yaml.Node) -> int:
         try:
@@ -198,7 +138,6 @@ def _short(text: object, limit: int = 60) -> str:
 
 StrictLoader.add_constructor("tag:yaml.org,2002:float", StrictLoader.construct_yaml_float)
 StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
-StrictLoader.add_constructor("tag:yaml.org,2002:str", StrictLoader.construct_yaml_str)
 for _tag in ("set", "omap", "pairs", "binary"):
     StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", StrictLoader.refuse_tag)
 
@@ -288,8 +227,10 @@ def _construct_events(loader: StrictLoader) -> Any:
     # A frame is [list] for a sequence, or [dict, key or _KEY, {raw key: its mark}].
     stack: list[list[Any]] = []
     plain: dict[str, str] = {}  # a plain scalar's resolved tag, by its text (keys recur)
-    strings: dict[str, str] = {}  # see StrictLoader.construct_yaml_str
-    loader._strings = strings
+    # Ids, keys, event types and hashes recur thousands of times in a record (each event's
+    # `prev` is the `hash` before it, the moderation record names every seal 12,000 times):
+    # one string each per file, not one per occurrence.
+    strings: dict[str, str] = {}
     while True:
         event = loader.get_event()
         if isinstance(event, ends):
@@ -359,7 +300,7 @@ def _construct_events(loader: StrictLoader) -> Any:
                         *_pos(start),
                     )
                 frame[2][event.value] = start  # type: ignore[index]
-            if tag == _STR:  # what construct_yaml_str does, without a node per string
+            if tag == _STR:  # without a node per string
                 value = event.value
                 if len(value) <= 64:
                     value = strings.setdefault(value, value)
@@ -621,11 +562,6 @@ def _field_names(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def _describe(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _loc_text(loc: Sequence[int | str]) -> str:
     out = ""
     for part in loc:
@@ -667,7 +603,7 @@ def validation_findings(
             message, _, hint = text.partition(" | ")
             message = f"{where}: {message}"
         else:
-            message = f"{where}: {msg} (got {_describe(error.get('input'))})"
+            message = f"{where}: {msg} (got {_short(repr(error.get('input')))})"
             hint = _hint_for(kind)
         line, column = locator.position(loc)
         findings.append(Finding(str(file), message, hint, line, column))
@@ -726,34 +662,23 @@ class Loaded(Generic[Model]):
     text: str
     locator: Locator
 
-    def position(self, *loc: int | str, key: bool = False) -> tuple[int, int]:
-        return self.locator.position(loc, key=key)
-
 
 @gc_paused()
-def load_model(
-    path: Path,
-    model: type[Model],
-    findings: Findings,
-    *,
-    limit: int = MAX_HAND_EDITED_BYTES,
-    display: str | None = None,
-    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-) -> Loaded[Model] | None:
-    """Load `path` as `model`; on failure add located findings and return None."""
-    name = display or str(path)
+def load_model(path: Path, model: type[Model], findings: Findings) -> Loaded[Model] | None:
+    """Load the hand-edited file `path` as `model`; on failure add located findings and
+    return None."""
     try:
-        raw = read_file_bytes(path, limit=limit)
-        key = content_key(path, raw, model, limit) if prepare is None else None
-        cached = PARSED.get(key) if key else None
+        raw = read_file_bytes(path, limit=MAX_HAND_EDITED_BYTES)
+        key = content_key(path, raw, model)
+        cached = PARSED.get(key)
         if cached is not None:
             return cached
-        text, data = parse_yaml_bytes(raw, limit=limit)
+        text, data = parse_yaml_bytes(raw, limit=MAX_HAND_EDITED_BYTES)
     except YamlProblem as problem:
-        findings.add(problem.finding(name))
+        findings.add(problem.finding(path))
         return None
-    loaded = validate_data(text, data, model, findings, path=path, display=name, prepare=prepare)
-    if loaded is not None and key is not None:
+    loaded = validate_data(text, data, model, findings, path=path, display=str(path))
+    if loaded is not None:
         PARSED.put(key, loaded)
     return loaded
 
@@ -766,11 +691,10 @@ def validate_data(
     *,
     path: Path,
     display: str,
-    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Loaded[Model] | None:
     locator = Locator(text)
     try:
-        instance = model.model_validate(prepare(data) if prepare else data)
+        instance = model.model_validate(data)
     except ValidationError as exc:
         findings.extend(validation_findings(exc, model, display, locator))
         return None

@@ -14,15 +14,16 @@ from decimal import Decimal
 from functools import cached_property
 
 from bid_panel.core import clock
+from bid_panel.core.checks import assigned_leaves
 from bid_panel.core.consensus import ItemScores
 from bid_panel.core.errors import BidPanelError, Finding
 from bid_panel.core.evaluation import inputs, robustness
-from bid_panel.core.moderation import Consensus, ModerationState, moderation_state
+from bid_panel.core.moderation import Consensus, ModerationState, moderation_state, value_label
 from bid_panel.core.panel import Evaluator, Role
 from bid_panel.core.results import BidResult, Results
 from bid_panel.core.robustness import Robustness
 from bid_panel.core.scoring import display_text
-from bid_panel.core.sheet import VERDICT_LABELS, Item
+from bid_panel.core.sheet import Item
 from bid_panel.core.tender import Criterion, CriterionKind, Tender, number_text
 from bid_panel.core.workspace import Workspace
 
@@ -59,6 +60,24 @@ class ExportData:
     @cached_property
     def numbers(self) -> dict[str, str]:
         return criterion_numbers(self.tender)
+
+    @cached_property
+    def assigned(self) -> dict[str, set[str]]:
+        """The leaves (ids) each of `evaluators` scores."""
+        return {
+            e.id: {c.id for c in assigned_leaves(self.tender, e.criteria)} for e in self.evaluators
+        }
+
+    def original(self, item: Item, evaluator: str) -> Decimal | str | None:
+        """An evaluator's own score of an item they are assigned, as on file: `recused`
+        when they declared a conflict with the bidder, None when they gave none."""
+        scores = self.items.get(item)
+        if scores is None:
+            return None
+        if evaluator not in scores.assigned:
+            return "recused"
+        entry = scores.scores.get(evaluator)
+        return entry.value if entry is not None else None
 
     @property
     def generated_text(self) -> str:
@@ -147,12 +166,11 @@ def value_text(tender: Tender, criterion: Criterion, value: Decimal | str | None
     """A score in words: `4 of 5 (Good)`, `Pass`, `Compliant`, or `-` when missing."""
     if value is None:
         return "-"
+    label = value_label(tender, criterion, value)
     if isinstance(value, Decimal) and criterion.kind is CriterionKind.SCORED:
-        scale = tender.scale_of(criterion)
-        entry = scale.entry(value)
-        label = f" ({entry.label})" if entry else ""
-        return f"{number_text(value)} of {number_text(scale.maximum)}{label}"
-    return VERDICT_LABELS.get(str(value), str(value))
+        maximum = number_text(tender.scale_of(criterion).maximum)
+        return f"{number_text(value)} of {maximum}" + (f" ({label})" if label else "")
+    return label
 
 
 def ordinal(number: int) -> str:

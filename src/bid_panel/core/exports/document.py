@@ -28,7 +28,6 @@ Run = str | Strong
 class Heading:
     level: int
     text: str
-    anchor: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,7 @@ def _md_runs(runs: Sequence[Run]) -> str:
     out = []
     for run in runs:
         if isinstance(run, Strong):
-            out.append(f"**{md_escape(_one_line(run.text))}**")
+            out.append(f"**{_md_cell(run.text)}**")
         else:
             out.append(md_escape(run.replace("\n", " ")))
     return "".join(out)
@@ -144,7 +143,7 @@ def to_markdown(document: Document) -> str:
         elif isinstance(block, Facts):
             parts.append("\n".join(f"- **{_md_cell(k)}:** {_md_cell(v)}" for k, v in block.pairs))
         elif isinstance(block, Bullets):
-            parts.append("\n".join(f"- {md_escape(' '.join(i.split()))}" for i in block.items))
+            parts.append("\n".join(f"- {_md_cell(i)}" for i in block.items))
         else:
             rows = [
                 [
@@ -208,17 +207,14 @@ def _html_text(text: str) -> str:
     return "<br>\n".join(_h(line) for line in text.splitlines())
 
 
-def to_html(
-    document: Document, *, lang: str = "en-GB", meta: Sequence[tuple[str, str]] = ()
-) -> str:
+def to_html(document: Document) -> str:
     """A complete, self-contained page: inline CSS, no scripts, no external resources."""
     out = [
         "<!DOCTYPE html>",
-        f'<html lang="{_h(lang)}">',
+        '<html lang="en-GB">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        *[f'<meta name="{_h(k)}" content="{_h(v)}">' for k, v in meta],
         f"<title>{_h(_one_line(document.title))}</title>",
         f"<style>\n{STYLE}\n</style>",
         "</head>",
@@ -228,8 +224,7 @@ def to_html(
     for block in document.blocks:
         if isinstance(block, Heading):
             level = min(block.level + 1, 6)
-            anchor = f' id="{_h(block.anchor)}"' if block.anchor else ""
-            out.append(f"<h{level}{anchor}>{_h(_one_line(block.text))}</h{level}>")
+            out.append(f"<h{level}>{_h(_one_line(block.text))}</h{level}>")
         elif isinstance(block, Para):
             out.append(f"<p>{_html_runs(block.runs)}</p>")
         elif isinstance(block, Text):
@@ -250,7 +245,7 @@ def to_html(
             out.append("</dl>")
         elif isinstance(block, Bullets):
             out.append("<ul>")
-            out.extend(f"<li>{_h(' '.join(i.split()))}</li>" for i in block.items)
+            out.extend(f"<li>{_h(_one_line(i))}</li>" for i in block.items)
             out.append("</ul>")
         else:
             align = block.align or ("left",) * len(block.headers)

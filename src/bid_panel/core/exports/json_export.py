@@ -13,7 +13,6 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from bid_panel.core.checks import assigned_leaves
 from bid_panel.core.exports.data import NOTICE, ExportData, plain
 from bid_panel.core.moderation import Consensus
 from bid_panel.core.results import results_json
@@ -47,22 +46,17 @@ def export_json(data: ExportData) -> dict[str, Any]:
     tender = data.tender
     rules = tender.rules
     state = data.state
-    assigned = {e.id: {c.id for c in assigned_leaves(tender, e.criteria)} for e in data.evaluators}
     scores = []
     for bid in data.results.bids:
         for leaf in tender.leaves:
             item = (bid.bidder, leaf.id)
             found = data.items.get(item)
             result = bid.items[leaf.id]
-            individual: dict[str, str | None] = {}
-            for evaluator in data.evaluators:
-                if leaf.id not in assigned[evaluator.id] or found is None:
-                    continue
-                if evaluator.id not in found.assigned:
-                    individual[evaluator.id] = "recused"
-                else:
-                    entry = found.scores.get(evaluator.id)
-                    individual[evaluator.id] = _value(entry.value) if entry else None
+            individual = {
+                e.id: _value(data.original(item, e.id))
+                for e in data.evaluators
+                if found is not None and leaf.id in data.assigned[e.id]
+            }
             consensus = data.consensus(item)
             scores.append(
                 {

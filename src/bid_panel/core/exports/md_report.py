@@ -25,6 +25,12 @@ from bid_panel.core.exports.document import (
     to_markdown,
 )
 from bid_panel.core.moderation import signature_status
+from bid_panel.core.report import (
+    RANKING_ALIGN,
+    contribution_rows,
+    ranking_headers,
+    ranking_rows,
+)
 from bid_panel.core.robustness import robustness_lines
 from bid_panel.core.tender import CriterionKind, number_text
 
@@ -102,47 +108,14 @@ def _method(data: ExportData) -> list[Block]:
 def _results(data: ExportData) -> list[Block]:
     results = data.results
     tender = data.tender
-    quality_points = sum(
-        (results.points[c.id] for c in tender.leaves if c.kind is CriterionKind.SCORED),
-        Decimal(0),
-    )
-    price_points = sum((results.points[c.id] for c in tender.price_criteria), Decimal(0))
-    ranking = tuple(
-        (
-            str(b.rank) if b.rank is not None else "excluded",
-            b.name,
-            b.organisation_type,
-            data.shown(b.quality_total),
-            "-" if b.excluded else data.shown(b.price_total),
-            "-" if b.excluded else data.shown(b.overall),
-        )
-        for b in results.bids
-    )
     leaves = [c for c in tender.leaves if c.kind is not CriterionKind.PASS_FAIL]
-    contributions = tuple(
-        (
-            b.name,
-            *[
-                data.shown(b.items[c.id].contribution)
-                + ("*" if str(b.items[c.id].source) == "provisional" else "")
-                for c in leaves
-            ],
-        )
-        for b in results.bids
-    )
+    contributions = contribution_rows(results, leaves, data.shown)
     blocks: list[Block] = [
         Heading(1, "2. Results"),
         Grid(
-            (
-                "Rank",
-                "Bidder",
-                "Type",
-                f"Quality /{data.shown(quality_points)}",
-                f"Price /{data.shown(price_points)}",
-                "Overall /100",
-            ),
-            ranking,
-            ("left", "left", "left", "right", "right", "right"),
+            ranking_headers(results, data.shown),
+            ranking_rows(results, data.shown),
+            RANKING_ALIGN,
         ),
         Heading(2, "Contribution of each criterion (points)"),
         Grid(

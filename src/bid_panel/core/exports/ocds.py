@@ -56,10 +56,6 @@ class _Number:
         self.text = plain(value)
 
 
-def _amount(value: Decimal) -> _Number:
-    return _Number(value)
-
-
 def award_criteria(data: ExportData) -> str:
     tender = data.tender
     has_price = bool(tender.price_criteria)
@@ -120,7 +116,7 @@ def release_package(data: ExportData, ocid_prefix: str = DEFAULT_OCID_PREFIX) ->
         price = bids[bidder].price
         if price is None:
             return None
-        return {"amount": _amount(price.total), "currency": price.currency}
+        return {"amount": _Number(price.total), "currency": price.currency}
 
     winner = results.winner
     parties = [{**buyer, "roles": ["buyer", "procuringEntity"]}]

@@ -42,7 +42,7 @@ from bid_panel.core.exports.document import (
     to_html,
     to_markdown,
 )
-from bid_panel.core.justification import check_restatement, criterion_text
+from bid_panel.core.moderation import restatement
 from bid_panel.core.results import BidResult, comparable
 from bid_panel.core.tender import Criterion, CriterionKind, number_text
 from bid_panel.core.workspace import MODERATION_FILE
@@ -87,7 +87,6 @@ def explanation_problems(data: ExportData) -> list[Finding]:
     minimum = tender.rules.justification_min_length
     mentions = _panel_mentions(data)
     for bid in sorted(data.results.bids, key=lambda b: b.bidder):
-        responses = data.workspace.bids[bid.bidder].responses
         for leaf in tender.leaves:
             if leaf.kind is CriterionKind.PRICE:
                 continue  # explained by the published formula, not by a moderation reason
@@ -107,9 +106,7 @@ def explanation_problems(data: ExportData) -> list[Finding]:
                     f"is {minimum}"
                 )
             else:
-                check = check_restatement(
-                    reason, criterion_text(tender, leaf), responses.get(leaf.id, "")
-                )
+                check = restatement(data.workspace, (bid.bidder, leaf.id), reason)
                 named = sorted({n for p, n in mentions if p.search(reason)})
                 if check.flagged:
                     problem = (
@@ -122,9 +119,7 @@ def explanation_problems(data: ExportData) -> list[Finding]:
                         "the explanation does not refer to the bidder's tender (only "
                         f"{check.bid_share:.0%} of its words come from the tender)"
                     )
-                elif INDIVIDUAL_SCORES.search(reason):
-                    found = INDIVIDUAL_SCORES.search(reason)
-                    assert found is not None
+                elif (found := INDIVIDUAL_SCORES.search(reason)) is not None:
                     problem = (
                         f"the explanation reports individual evaluators' scores "
                         f"({found.group(0)!r}); a summary gives only the panel's agreed score"
@@ -199,20 +194,14 @@ def _score(data: ExportData, bid: BidResult, criterion: Criterion) -> str:
 
 
 def _totals(data: ExportData, bid: BidResult) -> list[tuple[str, str]]:
-    tender = data.tender
-    quality = sum(
-        (data.results.points[c.id] for c in tender.leaves if c.kind is CriterionKind.SCORED),
-        Decimal(0),
-    )
-    price = sum((data.results.points[c.id] for c in tender.price_criteria), Decimal(0))
-    rows = [("Quality total", f"{data.shown(bid.quality_total)} of {data.shown(quality)}")]
-    if tender.price_criteria:
+    results = data.results
+    quality, price = data.shown(results.quality_available), data.shown(results.price_available)
+    rows = [("Quality total", f"{data.shown(bid.quality_total)} of {quality}")]
+    if data.tender.price_criteria:
         rows.append(
             (
                 "Price score",
-                "not scored"
-                if bid.excluded
-                else f"{data.shown(bid.price_total)} of {data.shown(price)}",
+                "not scored" if bid.excluded else f"{data.shown(bid.price_total)} of {price}",
             )
         )
     rows.append(

@@ -12,8 +12,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from bid_panel.core.checks import assigned_leaves
-from bid_panel.core.consensus import ItemScores
 from bid_panel.core.exports.data import NOTICE, ExportData, value_text
 from bid_panel.core.panel import Evaluator
 from bid_panel.core.scoring import display
@@ -153,20 +151,10 @@ def _headers(evaluators: list[Evaluator]) -> list[str]:
     ]
 
 
-def _original(scores: ItemScores | None, evaluator: Evaluator, assigned: bool) -> Cell:
-    if scores is None or not assigned:
-        return None
-    if evaluator.id not in scores.assigned:
-        return "recused"
-    entry = scores.scores.get(evaluator.id)
-    return entry.value if entry is not None else None
-
-
 def scores_table(data: ExportData) -> Table:
     """Moderated score per bid and criterion with its reason, the originals beside it."""
     tender = data.tender
     evaluators = data.evaluators
-    assigned = {e.id: {c.id for c in assigned_leaves(tender, e.criteria)} for e in evaluators}
     table = Table(
         "scores",
         "Moderated scores with reasons, and each evaluator's original score",
@@ -205,7 +193,10 @@ def scores_table(data: ExportData) -> Table:
                     leaf.title,
                     leaf.id,
                     str(leaf.kind),
-                    *[_original(scores, e, leaf.id in assigned[e.id]) for e in evaluators],
+                    *[
+                        data.original(item, e.id) if leaf.id in data.assigned[e.id] else None
+                        for e in evaluators
+                    ],
                     scores.spread if scores is not None else None,
                     yes_no(bool(scores and scores.flagged)),
                     result.value,

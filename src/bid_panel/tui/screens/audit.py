@@ -60,10 +60,6 @@ def _first_name(name: str) -> str:
     return short_name(name).split(" ")[0]
 
 
-def _dec(value: Decimal | None, places: int = 2) -> str:
-    return quantize(value, places)
-
-
 def _right(text: str) -> Text:
     return Text(text, justify="right", end="")
 
@@ -274,7 +270,7 @@ class AuditScreen(Screen[None]):
         people.clear_options()
         for timeline in self.timelines:
             flagged = sum(1 for e in timeline.events if e.findings)
-            label = Text(f"{timeline.name.split(' (')[0]} · {timeline.role} · ", end="")
+            label = Text(f"{short_name(timeline.name)} · {timeline.role} · ", end="")
             label.append(f"{timeline.file} · {len(timeline.events)} events", style="dim")
             if flagged:
                 label.append(f" · {flagged} flagged", style="bold red")
@@ -523,8 +519,8 @@ class AuditScreen(Screen[None]):
             table.add_row(
                 cell(short_name(e.name)),
                 _right(str(e.items)),
-                _right(_dec(e.mean_difference)),
-                _right(_dec(e.mean_absolute)),
+                _right(quantize(e.mean_difference)),
+                _right(quantize(e.mean_absolute)),
                 _right(str(e.above)),
                 _right(str(e.same)),
                 _right(str(e.below)),
@@ -546,7 +542,7 @@ class AuditScreen(Screen[None]):
                 cell(c.title),
                 cell(c.scale),
                 _right(str(c.bids)),
-                _right(_dec(c.mean_spread)),
+                _right(quantize(c.mean_spread)),
                 _right(score_text(c.max_spread)),
                 _right(str(c.flagged)),
                 key=c.criterion,

@@ -71,8 +71,12 @@ class DeclarationScreen(Screen[None]):
         self.query_one(DataTable).update_cell(bidder, "choice", cell(label), update_width=True)
         self._refresh_status()
 
+    def _left(self) -> list[str]:
+        """Bidders still without a choice on this screen."""
+        return [b for b in self.session.undeclared if b not in self.choices]
+
     def _refresh_status(self) -> None:
-        left = [b for b in self.session.undeclared if b not in self.choices]
+        left = self._left()
         text = (
             f"{len(left)} bidder(s) still to declare."
             if left
@@ -87,9 +91,8 @@ class DeclarationScreen(Screen[None]):
             self.query_one(DataTable).action_cursor_down()
 
     def action_none_for_all(self) -> None:
-        for bidder in self.session.undeclared:
-            if bidder not in self.choices:
-                self._set(bidder, None)
+        for bidder in self._left():
+            self._set(bidder, None)
 
     def action_conflict(self) -> None:
         bidder = self._current()
@@ -104,7 +107,7 @@ class DeclarationScreen(Screen[None]):
         self.app.push_screen(ConflictDialog(name), chosen)
 
     def action_record(self) -> None:
-        left = [b for b in self.session.undeclared if b not in self.choices]
+        left = self._left()
         if left:
             say(self, f"Declare for every bidder first ({len(left)} left).", severity="warning")
             return

@@ -69,6 +69,3 @@ class HelpScreen(ModalScreen[None]):
             # A screen may bring its own guide (the moderator's screens do).
             guide = getattr(self.source, "HELP_GUIDE", GUIDE)
             yield Markdown("\n".join(rows) + "\n" + guide)
-
-    async def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
-        self.dismiss(result)

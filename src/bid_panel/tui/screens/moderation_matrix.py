@@ -31,7 +31,6 @@ from bid_panel.core.moderation import (
     signature_status,
     value_text,
 )
-from bid_panel.core.panel import short_name
 from bid_panel.core.sheet import Item
 from bid_panel.core.tender import CriterionKind, score_text
 from bid_panel.tui.dialogs.confirm import ConfirmDialog
@@ -39,6 +38,7 @@ from bid_panel.tui.dialogs.moderate_item import ConsensusDraft, ModerateItemDial
 from bid_panel.tui.screens.moderation_help import MODERATION_GUIDE
 from bid_panel.tui.text import cell, clipped, plain, say
 from bid_panel.tui.widgets.gate_bar import GateBar
+from bid_panel.tui.widgets.work_list import item_id, parse_item_id
 
 MARKS = {
     ItemState.TO_DISCUSS: ("⚑", "bold yellow"),
@@ -52,15 +52,6 @@ LEGEND = (
     "✓ settled (consensus shown) · – declared a conflict"
 )
 _VERDICTS = {"pass": "P", "fail": "F"}
-
-
-def _key(item: Item) -> str:
-    return f"{item[0]}/{item[1]}"
-
-
-def _item(key: str) -> Item:
-    bidder, _, criterion = key.partition("/")
-    return (bidder, criterion)
 
 
 def _column(criterion_id: str) -> str:
@@ -120,7 +111,9 @@ class ModerationMatrixScreen(Screen[None]):
         session = self.session
         panel = session.workspace.panel.by_id
         items = session.items()
-        names = " ".join(short_name(panel[e].name).split()[0] for e in self.evaluators)
+        # First names (the id when the name is only a role): one per evaluator column.
+        first = {e: panel[e].short_name.split()[0] for e in self.evaluators}
+        names = " ".join(first.values())
         narrow = self.app.size.width < 110
 
         matrix = self.query_one("#matrix", DataTable)
@@ -141,9 +134,7 @@ class ModerationMatrixScreen(Screen[None]):
         agenda.add_column("Bid", key="bid", width=12 if narrow else 24)
         agenda.add_column("Criterion", key="criterion", width=12 if narrow else 28)
         for evaluator in self.evaluators:
-            agenda.add_column(
-                cell(short_name(panel[evaluator].name).split()[0]), key=_evaluator_column(evaluator)
-            )
+            agenda.add_column(cell(first[evaluator]), key=_evaluator_column(evaluator))
         agenda.add_column("Δ", key="spread")
         agenda.add_column("Consensus", key="consensus", width=9 if narrow else 14)
         agenda.add_column("State", key="state")
@@ -151,7 +142,7 @@ class ModerationMatrixScreen(Screen[None]):
             scores = items[item]
             agenda.add_row(
                 *self._agenda_cells(scores),
-                key=_key(item),
+                key=item_id(item),
             )
         agenda.focus()
         if narrow:
@@ -185,7 +176,7 @@ class ModerationMatrixScreen(Screen[None]):
         mark, style = MARKS[state]
         if state.settled:
             second = f"{mark} {self._settled_value(scores)}"
-        elif scores.spread is not None and scores.spread:
+        elif scores.spread:
             second = f"{mark} Δ{score_text(scores.spread)}"
         elif state is ItemState.TO_DISCUSS:
             second = f"{mark} split"
@@ -228,7 +219,7 @@ class ModerationMatrixScreen(Screen[None]):
         evaluators = [_evaluator_column(e) for e in self.evaluators]
         keys = ["mark", "bid", "criterion", *evaluators, "spread", "consensus", "state"]
         for key, value in zip(keys, self._agenda_cells(scores), strict=True):
-            agenda.update_cell(_key(item), key, value)
+            agenda.update_cell(item_id(item), key, value)
 
     def refresh_view(self) -> None:
         session = self.session
@@ -276,14 +267,14 @@ class ModerationMatrixScreen(Screen[None]):
     @on(DataTable.RowHighlighted, "#agenda")
     def _agenda_moved(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value is not None:
-            self._follow(_item(event.row_key.value), from_matrix=False)
+            self._follow(parse_item_id(event.row_key.value), from_matrix=False)
 
     def _follow(self, item: Item, *, from_matrix: bool) -> None:
         self.current = item
         self._show_detail(item)
         if from_matrix:
             agenda = self.query_one("#agenda", DataTable)
-            row = agenda.get_row_index(_key(item))
+            row = agenda.get_row_index(item_id(item))
             if agenda.cursor_row != row:
                 agenda.move_cursor(row=row)
         elif any(c.id == item[1] for c in self.criteria):  # a disputed price: agenda only
@@ -302,7 +293,7 @@ class ModerationMatrixScreen(Screen[None]):
         for item in self.order[start + 1 :] + self.order[:start]:
             if item not in state.current:
                 agenda = self.query_one("#agenda", DataTable)
-                agenda.move_cursor(row=agenda.get_row_index(_key(item)))
+                agenda.move_cursor(row=agenda.get_row_index(item_id(item)))
                 return
 
     # ------------------------------------------------------------------ actions
@@ -344,7 +335,7 @@ class ModerationMatrixScreen(Screen[None]):
         if agenda.row_count == 0:
             return None
         key = agenda.coordinate_to_cell_key(agenda.cursor_coordinate).row_key.value
-        return _item(key) if key is not None else self.current
+        return parse_item_id(key) if key is not None else self.current
 
     def action_moderate(self) -> None:
         item = self._cursor_item()

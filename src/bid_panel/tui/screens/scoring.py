@@ -64,7 +64,7 @@ class ScoringScreen(Screen[None]):
         self._save_error = ""
         """Why the last save failed ("" once one succeeds): shown while the text is unsaved."""
         self._save_timer: Timer | None = None
-        self._typing = ValueTyping(self, self._typed_pick, self._typed_refused, self._typed_pending)
+        self._typing = ValueTyping(self, self._pick, self._typed_refused, self._typed_pending)
         """Digits typed for a score (see `ValueTyping`): the same keys as the moderator's."""
 
     # ------------------------------------------------------------------ layout
@@ -121,7 +121,7 @@ class ScoringScreen(Screen[None]):
         criterion = session.criterion(item)
         items = session.items()
         index = session.item_index(item)  # not items.index: 12,000 items on a large tender
-        position = (items.index(item) if index is None else index) + 1
+        assert index is not None, "the screen shows only items of the work list"
         points = display_text(self.points[criterion.id], session.tender.rules.rounding)
         weight = (
             f"{score_text(criterion.weight)}% of its group, {points} points of 100"
@@ -131,7 +131,7 @@ class ScoringScreen(Screen[None]):
         self.query_one("#item-title", Static).update(
             plain(
                 f"{bid.bidder.name} ({bid.bidder.organisation_type}) — {criterion.title}\n"
-                f"Item {position} of {len(items)} · {weight}"
+                f"Item {index + 1} of {len(items)} · {weight}"
             )
         )
         self.query_one("#guidance", Static).update(plain(criterion.guidance.strip() or "-"))
@@ -290,9 +290,6 @@ class ScoringScreen(Screen[None]):
     def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
         # Moving elsewhere settles a half-typed score (1 waiting to become 10 is 1).
         self._typing.settle()
-
-    def _typed_pick(self, value: Decimal | str, item: Item | None) -> None:
-        self._pick(value, item)
 
     def _typed_refused(self, message: str) -> None:
         say(self, message, severity="warning")

@@ -52,15 +52,11 @@ KEY_NAMES = {".": "full_stop"}
 
 
 def typed_text(value: Decimal | str) -> str:
-    """What a panel member types to pick `value`, and what is shown beside it."""
+    """What a panel member types to pick `value` (one key on a 0-5 scale; `10` is two), and
+    what is shown beside it. See `keys_for`."""
     if isinstance(value, str):
         return VERDICT_KEYS[value]
     return score_text(value)
-
-
-def key_for(value: Decimal | str) -> str:
-    """The text typed for `value` (one key on a 0-5 scale; `10` is two). See `keys_for`."""
-    return typed_text(value)
 
 
 def keys_for(value: Decimal | str) -> list[str]:

@@ -20,6 +20,8 @@ _MARK_STYLE = {
 
 
 def item_id(item: Item) -> str:
+    """An item as a widget key (a work-list option, a row of the moderation agenda). Ids
+    are slugs, never with a slash, so `parse_item_id` gives the item back."""
     return f"{item[0]}/{item[1]}"
 
 
