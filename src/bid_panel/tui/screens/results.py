@@ -175,12 +175,7 @@ class ResultsScreen(Screen[None]):
         return Content.assemble((status, "bold"), " · ", Content(lead))
 
     def _fill_ranking(self, results: Results) -> None:
-        tender = self.workspace.tender
-        quality = sum(
-            (results.points[c.id] for c in tender.leaves if c.kind is not CriterionKind.PRICE),
-            Decimal(0),
-        )
-        price = sum((results.points[c.id] for c in tender.price_criteria), Decimal(0))
+        quality, price = results.quality_available, results.price_available
         table = self.query_one("#ranking", DataTable)
         table.border_title = "Ranking"
         narrow = self._narrow  # 80 columns: no type column, shorter names
