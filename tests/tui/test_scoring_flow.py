@@ -96,6 +96,33 @@ async def test_declare_score_every_item_and_submit(workspace_dir: Path) -> None:
     assert load_workspace(workspace_dir).findings.ok
 
 
+async def test_opening_as_a_member_reads_only_their_sheet(scored_workspace_dir: Path) -> None:
+    """`--as X` goes straight to X's sheet: no welcome screen beneath, and the others'
+    sheets are not read (a broken one does not even stop X from opening theirs)."""
+    (scored_workspace_dir / "sheets" / "ben-hartley.yaml").write_text("events: [", "utf-8")
+    app = create_app(scored_workspace_dir, QUALITY)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ScoringScreen)
+        assert not any(isinstance(s, WelcomeScreen) for s in app.screen_stack)
+        assert list(app.workspace.sheets) == [QUALITY]
+        assert not app.workspace.all_sheets
+        await pilot.press("ctrl+q")
+
+
+async def test_a_member_who_cannot_open_falls_back_to_the_whole_panel(
+    scored_workspace_dir: Path,
+) -> None:
+    """Opening X's sheet failed, so the welcome screen lists the panel: it reads every
+    sheet then, and a broken one closes the app with the reason (the CLI prints it)."""
+    (scored_workspace_dir / "sheets" / "ben-hartley.yaml").write_text("events: [", "utf-8")
+    app = create_app(scored_workspace_dir, "nobody-here")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+    assert app.return_code == 2
+    assert app.failure is not None and "ben-hartley.yaml" in str(app.failure)
+
+
 async def test_conflict_recuses_the_evaluator_from_that_bid(workspace_dir: Path) -> None:
     app = create_app(workspace_dir, QUALITY)
     async with app.run_test(size=SIZE) as pilot:

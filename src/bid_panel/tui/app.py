@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -11,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from bid_panel.core.base import SLUG_PATTERN
 from bid_panel.core.errors import BidPanelError
 from bid_panel.core.moderation import ModerationSession
 from bid_panel.core.panel import Role
@@ -72,6 +74,8 @@ class BidPanelApp(App[int]):
         self.moderation: ModerationSession | None = None
         """The moderator's session: holds the moderation record's lock until quit."""
         self.sub_title = f"{workspace.tender.reference} · {workspace.root}"
+        self.failure: BidPanelError | None = None
+        """Why the app closed itself without being usable (`run_app` raises it)."""
 
     def on_mount(self) -> None:
         from bid_panel.tui.screens.welcome import WelcomeScreen
@@ -79,9 +83,17 @@ class BidPanelApp(App[int]):
         if self.mode == "moderate":
             self._mount_moderation()
             return
+        # `--as X`: straight to X's sheet (no welcome screen drawn beneath it first).
+        if self.initial_evaluator and self.start_session(self.initial_evaluator):
+            return
+        if not self.workspace.all_sheets:  # opened for one member: the list shows them all
+            try:
+                self.workspace = load_workspace(self.workspace.root)
+            except BidPanelError as exc:  # another member's sheet is broken: say so, leave
+                self.failure = exc
+                self.exit(2, return_code=2)
+                return
         self.push_screen(WelcomeScreen())
-        if self.initial_evaluator:
-            self.start_session(self.initial_evaluator)
 
     # ------------------------------------------------------------------ flow
     def start_session(self, evaluator_id: str) -> bool:
@@ -247,7 +259,10 @@ def create_app(
         return audit_app(workspace)
     is_sample = workspace is None
     root = sample_workspace() if workspace is None else workspace
-    return BidPanelApp(load_workspace(root), evaluator, is_sample=is_sample, mode=mode)
+    # A panel member opening their own sheet reads only it (see load_workspace).
+    own = mode == "score" and evaluator is not None and re.fullmatch(SLUG_PATTERN, evaluator)
+    loaded = load_workspace(root, sheets={evaluator} if own and evaluator else None)
+    return BidPanelApp(loaded, evaluator, is_sample=is_sample, mode=mode)
 
 
 def run_app(workspace: Path | None, evaluator: str | None, mode: str = "score") -> int:
@@ -256,6 +271,8 @@ def run_app(workspace: Path | None, evaluator: str | None, mode: str = "score") 
         check_owner(app.workspace, evaluator, mode)
         refuse_if_locked(app.workspace, evaluator, mode)
     result = app.run()
+    if isinstance(app, BidPanelApp) and app.failure is not None:
+        raise app.failure
     return int(result or 0)
 
 
