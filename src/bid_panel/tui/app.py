@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -14,13 +14,13 @@ from textual.screen import Screen
 
 from bid_panel.core.base import SLUG_PATTERN
 from bid_panel.core.errors import BidPanelError
-from bid_panel.core.moderation import ModerationSession
 from bid_panel.core.panel import Role
-from bid_panel.core.sample import init_workspace
-from bid_panel.core.session import ScoringSession
 from bid_panel.core.workspace import Workspace, load_workspace
-from bid_panel.tui.cached_moderation import CachedModerationSession
 from bid_panel.tui.text import say
+
+if TYPE_CHECKING:  # imported where used: a panel member's start never needs moderation
+    from bid_panel.core.moderation import ModerationSession
+    from bid_panel.core.session import ScoringSession
 
 DATA_DIR_ENV = "BID_PANEL_DATA_DIR"
 QUIT_TITLE = "Quit without saving?"
@@ -40,6 +40,8 @@ def sample_workspace(base: Path | None = None) -> Path:
     """The user's own copy of the sample tender, made once; the repo is never written."""
     target = (base or data_dir()) / "sample-workspace"
     if not (target / "tender.yaml").exists():
+        from bid_panel.core.sample import init_workspace
+
         init_workspace(target)
     return target
 
@@ -78,8 +80,6 @@ class BidPanelApp(App[int]):
         """Why the app closed itself without being usable (`run_app` raises it)."""
 
     def on_mount(self) -> None:
-        from bid_panel.tui.screens.welcome import WelcomeScreen
-
         if self.mode == "moderate":
             self._mount_moderation()
             return
@@ -93,12 +93,14 @@ class BidPanelApp(App[int]):
                 self.failure = exc
                 self.exit(2, return_code=2)
                 return
+        from bid_panel.tui.screens.welcome import WelcomeScreen
+
         self.push_screen(WelcomeScreen())
 
     # ------------------------------------------------------------------ flow
     def start_session(self, evaluator_id: str) -> bool:
         """Open the evaluator's sheet (locks it) and go to declaration or scoring."""
-        from bid_panel.tui.screens.declaration import DeclarationScreen
+        from bid_panel.core.session import ScoringSession
         from bid_panel.tui.screens.scoring import ScoringScreen
 
         try:
@@ -116,6 +118,8 @@ class BidPanelApp(App[int]):
         if session.declared or session.sealed:
             self.push_screen(ScoringScreen(session))
         else:
+            from bid_panel.tui.screens.declaration import DeclarationScreen
+
             self.push_screen(DeclarationScreen(session))
         return True
 
@@ -141,6 +145,7 @@ class BidPanelApp(App[int]):
     def start_moderation(self, moderator_id: str) -> bool:
         """Open the moderation record (locks it) and go to readiness, or to the matrix when
         moderation is already open."""
+        from bid_panel.tui.cached_moderation import CachedModerationSession
         from bid_panel.tui.screens.readiness import ReadinessScreen
 
         try:
