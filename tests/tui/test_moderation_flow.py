@@ -180,6 +180,7 @@ async def test_the_procurement_lead_moderates_the_sample_end_to_end(copy_sample)
         # Every item settled: only the moderator's signature stands between them and FINAL.
         assert "PROVISIONAL" in gate_text(app)
         assert "moderation record not signed" in gate_text(app)
+        assert gate_text(app).count("not signed") == 1, "said once, not twice"
 
         # 4. Sign, then read the results.
         await pilot.press("s")

@@ -17,6 +17,8 @@ class GateBar(Static):
     def show(self, gate: Gate, signature: str = "") -> None:
         """Show the gate; `signature` is the record's signature status in words."""
         signed = f" · record {signature}" if signature else ""
+        if signed and signed[3:] in "; ".join(gate.reasons):
+            signed = ""  # a reason already says it ("moderation record not signed")
         if gate.final:
             text = Content.assemble(
                 ("FINAL", "bold"),
