@@ -144,6 +144,7 @@ async def test_reverify_reads_the_files_again(audited: Path) -> None:
         sheet = audited / "sheets" / "amara-okafor.yaml"
         sheet.write_text(sheet.read_text(encoding="utf-8").replace("value: 5", "value: 4", 1))
         await pilot.press("r")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert table(app, "#findings").row_count > 1
         assert "FAILED" in widget_text(app.screen.query_one("#audit-verdict", Static))

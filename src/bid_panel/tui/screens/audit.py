@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -54,6 +54,14 @@ from bid_panel.core.verify import VerifyReport, verify_workspace
 from bid_panel.tui.text import cell, clipped, plain, say
 
 TABS = ("integrity", "timelines", "trail", "calibration")
+
+
+AuditModel = tuple[list[Timeline], Trails, Calibration]
+
+
+def audit_model(report: VerifyReport) -> AuditModel:
+    """What the tabs show, worked out from a report (seconds on a large tender)."""
+    return timelines(report), trails(report.loaded), calibration(report.loaded)
 
 
 def _first_name(name: str) -> str:
@@ -106,13 +114,11 @@ class AuditScreen(Screen[None]):
         self.report = report
         self._load(report)
 
-    def _load(self, report: VerifyReport) -> None:
+    def _load(self, report: VerifyReport, model: AuditModel | None = None) -> None:
         self.report = report
         self._timeline_index = -1
         self._bid_index = -1
-        self.timelines: list[Timeline] = timelines(report)
-        self.trails: Trails = trails(report.loaded)
-        self.calibration: Calibration = calibration(report.loaded)
+        self.timelines, self.trails, self.calibration = model or audit_model(report)
         self.names = {e.id: e.name for e in report.loaded.panel.evaluators}
 
     # ------------------------------------------------------------------ layout
@@ -560,14 +566,24 @@ class AuditScreen(Screen[None]):
         self.query_one(focus).focus()
 
     def action_reverify(self) -> None:
-        """Read the files again (they may have changed since the view opened)."""
-        root: Path = self.report.root
+        """Read the files again (they may have changed since the view opened): in a thread,
+        so that a large tender's verification (seconds) leaves the screen responsive."""
+        say(self, "Verifying again from the files on disk…", title="Verify", timeout=2)
+        self._reverify(self.report.root)
+
+    @work(thread=True, exclusive=True, group="reverify")
+    def _reverify(self, root: Path) -> None:
         try:
             report = verify_workspace(root)
         except BidPanelError as exc:
-            say(self, str(exc), title="Cannot verify", severity="error", timeout=10)
+            self.app.call_from_thread(
+                say, self, str(exc), title="Cannot verify", severity="error", timeout=10
+            )
             return
-        self._load(report)
+        self.app.call_from_thread(self._reverified, report, audit_model(report))
+
+    def _reverified(self, report: VerifyReport, model: AuditModel) -> None:
+        self._load(report, model)
         self._fill()
         say(self, "Verified again from the files on disk.", title="Verify")
 
