@@ -54,10 +54,13 @@ def test_serve_kills_every_app_process_when_it_stops(tmp_path: Path) -> None:
     env = {**os.environ, "BID_PANEL_DATA_DIR": str(tmp_path / "data")}
     server = subprocess.Popen(
         [sys.executable, "-m", "bid_panel", "serve", str(workspace), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     app_marker = f"bid_panel score {workspace.resolve()}"
     try:
+
         def listening() -> bool:
             with socket.socket() as sock:
                 return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -545,9 +545,7 @@ def test_a_conflicted_member_cannot_be_recorded_present_for_that_bid(
     sample_without_record: Path,
 ) -> None:
     workspace = load_workspace(sample_without_record)
-    _evaluator, bidder = sorted(
-        (e, b) for e, s in workspace.states().items() for b in s.recused
-    )[0]
+    _evaluator, bidder = sorted((e, b) for e, s in workspace.states().items() for b in s.recused)[0]
     with ModerationSession(workspace, moderator(workspace)) as session:
         everyone = [e.id for e in workspace.panel.evaluators]
         session.open(everyone)

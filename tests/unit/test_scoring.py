@@ -238,12 +238,14 @@ def test_spread_flag_at_and_around_the_threshold(
 
 
 def test_scored_contribution_divides_last_so_thirds_stay_exact() -> None:
-    scale = Scale.model_validate({
-        "id": "zero-to-three",
-        "name": "0-3",
-        "values": [
-            {"value": v, "label": str(v), "descriptor": f"level {v}"} for v in (0, 1, 2, 3)
-        ],
-    })
+    scale = Scale.model_validate(
+        {
+            "id": "zero-to-three",
+            "name": "0-3",
+            "values": [
+                {"value": v, "label": str(v), "descriptor": f"level {v}"} for v in (0, 1, 2, 3)
+            ],
+        }
+    )
     # 1/3 x 30 is exactly 10; dividing first would give 9.999... and round `down` to 9.99.
     assert scored_contribution(Decimal(1), scale, Decimal(30)) == Decimal(10)
