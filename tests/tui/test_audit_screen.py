@@ -194,7 +194,7 @@ async def test_submit_refused_without_the_private_key(workspace_dir: Path) -> No
         screen = app.screen
         assert isinstance(screen, ScoringScreen)
         path.unlink()
-        screen._do_submit()
+        screen.desk._do_submit()
         await pilot.pause()
         assert not screen.session.sealed
         messages = [n.message for n in app._notifications]
@@ -208,7 +208,7 @@ async def test_submit_signs_the_seal(workspace_dir: Path) -> None:
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ScoringScreen)
-        screen._do_submit()
+        screen.desk._do_submit()
         await pilot.pause()
         seal = screen.session.state.submitted
         assert seal is not None and seal.signature is not None

@@ -123,6 +123,45 @@ async def test_a_member_who_cannot_open_falls_back_to_the_whole_panel(
     assert app.failure is not None and "ben-hartley.yaml" in str(app.failure)
 
 
+async def test_the_screen_draws_before_the_sheet_opens() -> None:
+    """`--as X`: the scoring screen's first frame says which sheet is opening, its scoring
+    keys do nothing yet, and it asks the app to open the sheet only after that frame."""
+    from textual.app import App
+
+    asked: list[ScoringScreen] = []
+
+    class Opening(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(ScoringScreen(opening=QUALITY))
+
+        def open_own_sheet(self, screen: ScoringScreen) -> None:
+            asked.append(screen)
+
+    app = Opening()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ScoringScreen) and asked == [screen]
+        assert f"Opening the score sheet of {QUALITY}" in screen_text(app)
+        assert screen.desk is None and screen.current is None
+        assert screen.check_action("next_item", ()) is False
+        await pilot.press("n", "3", "s")  # nothing to act on: no error
+        assert screen.save_pending() == []
+
+
+async def test_a_workspace_with_errors_closes_the_app_with_them(workspace_dir: Path) -> None:
+    """Found after the first frame (the workspace loads then): the app closes and the CLI
+    prints the located errors and exits 2, as before anything was drawn."""
+    tender = workspace_dir / "tender.yaml"
+    tender.write_text(tender.read_text(encoding="utf-8") + "\nunexpected: [\n", "utf-8")
+    app = create_app(workspace_dir, QUALITY)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+    assert app.return_code == 2
+    assert app.failure is not None and "tender.yaml" in str(app.failure)
+    assert not (workspace_dir / "sheets").exists(), "nothing written"
+
+
 async def test_conflict_recuses_the_evaluator_from_that_bid(workspace_dir: Path) -> None:
     app = create_app(workspace_dir, QUALITY)
     async with app.run_test(size=SIZE) as pilot:

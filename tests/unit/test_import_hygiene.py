@@ -60,3 +60,32 @@ def test_commands_that_do_not_draw_load_no_textual(sample, tmp_path: Path, argv:
         "print('textual' in sys.modules, code, file=sys.stderr)\n"
     )
     assert proc.stderr.strip().splitlines()[-1] == "False 0", proc.stderr
+
+
+FIRST_FRAME = """
+import sys
+from pathlib import Path
+from bid_panel.tui.app import BidPanelApp, refuse_if_locked, refuse_if_not_owner
+from bid_panel.tui.screens.scoring import ScoringScreen
+root = Path(sys.argv[1])
+refuse_if_locked(root, "amara-okafor", "score")
+refuse_if_not_owner(root, "amara-okafor", "score")
+ScoringScreen(opening="amara-okafor")
+heavy = ("pydantic", "bid_panel.core.workspace", "bid_panel.core.session", "markdown_it")
+print(sorted(m for m in heavy if m in sys.modules))
+"""
+
+
+def test_the_scoring_screen_first_frame_needs_no_models(workspace_dir: Path) -> None:
+    """What runs before `bid-panel score --as` draws (the lock and key checks, the app and
+    the scoring screen's frame) imports no pydantic, models or Markdown: those load after
+    the first frame (see tui/screens/scoring.py); the startup benchmark depends on it."""
+    proc = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME, str(workspace_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+from bid_panel.core.names import SLUG_PATTERN
 
 Slug = Annotated[
     str,
@@ -16,7 +16,7 @@ Slug = Annotated[
         description="An id: lower-case letters, digits and single hyphens, e.g. dcs-track-record"
     ),
 ]
-"""Ids are slugs, never paths: they become file names (sheets/<evaluator>.yaml)."""
+"""An id (see `names.SLUG_PATTERN`): ids become file names, so never paths."""
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200_000)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300)]

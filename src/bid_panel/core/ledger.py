@@ -40,7 +40,7 @@ from bid_panel.core.yamlio import (
     Locator,
     YamlProblem,
     content_key,
-    parse_yaml_bytes,
+    parse_record_bytes,
     read_file_bytes,
     validation_findings,
 )
@@ -222,6 +222,10 @@ class RecordFile(Generic[H, E]):
             return self._locator.position(("header",))
         return self._locator.position(("events", index))
 
+    def keep_text(self, encoded: bytes) -> None:
+        """Keep the text given as its UTF-8 bytes (`text = ...` without decoding them)."""
+        self._packed = zlib.compress(encoded, 1) if encoded else b""
+
     def copy(self) -> RecordFile[H, E]:
         """A record of its own (a new list of the same events), for a writer to append to;
         the text is shared as it is kept, not decompressed and compressed again."""
@@ -276,22 +280,40 @@ class RecordFormat(Generic[H, E]):
     def read(
         self, path: Path, findings: Findings, display: str | None = None
     ) -> RecordFile[H, E] | None:
-        """Parse and type-check a record; add located findings on failure."""
+        """Parse and type-check a record; add located findings on failure.
+
+        Each event is type-checked as soon as the parser has built it, so the file is never
+        whole as plain data beside its events, nor as text beside its bytes (see
+        yamlio.parse_record_bytes): reading the 17 MB moderation record of a large tender
+        peaked at 70 MB above what it keeps (benchmarks/pipeline.py, profiled)."""
         name = display or str(path)
+        errors: list[Any] = []  # pydantic's error dicts, located in the file
+        shared = _Shared()
+
+        def each(index: int, item: Any) -> E | None:
+            try:
+                return shared(self.event_adapter.validate_python(item))
+            except ValidationError as exc:
+                errors.extend(
+                    {**error, "loc": (index, *error["loc"])}
+                    for error in exc.errors(include_url=False)
+                )
+                return None
+
         try:
             raw = read_file_bytes(path, limit=MAX_RECORD_BYTES)
             key = content_key(path, raw, self.name)
             cached = PARSED.get(key)
             if cached is not None:  # the same bytes, already parsed and type-checked
                 return cached
-            text, data = parse_yaml_bytes(raw, limit=MAX_RECORD_BYTES)
+            body, data = parse_record_bytes(raw, limit=MAX_RECORD_BYTES, each=each)
         except YamlProblem as problem:
             findings.add(problem.finding(name))
             return None
+        del raw  # `body` is the same bytes (without a byte-order mark)
         unknown = set(data) - {"header", "events"}
-        locator = Locator(text)
         if unknown or "header" not in data:
-            line, column = locator.position(())
+            line, column = Locator(body.decode("utf-8")).position(())
             findings.error(
                 name,
                 f"a {self.name} has exactly two keys, header and events"
@@ -301,26 +323,31 @@ class RecordFormat(Generic[H, E]):
                 column,
             )
             return None
-        ok = True
+        header_error: ValidationError | None = None
         try:
             header = self.header_model.model_validate(data["header"])
         except ValidationError as exc:
-            ok = False
-            findings.extend(
-                _prefixed(
-                    validation_findings(exc, self.header_model, name, _Within(locator, "header")),
-                    "header",
+            header_error = exc
+        events = data.get("events") or []
+        if not isinstance(events, list):  # not a list: its items were not passed to `each`
+            try:
+                events = self.events_adapter.validate_python(events)
+            except ValidationError as exc:
+                errors.extend(exc.errors(include_url=False))
+        if header_error is not None or errors:
+            locator = Locator(body.decode("utf-8"))
+            if header_error is not None:
+                within = _Within(locator, "header")
+                findings.extend(
+                    _prefixed(
+                        validation_findings(header_error, self.header_model, name, within),
+                        "header",
+                    )
                 )
-            )
-        raw_events = data.get("events") or []
-        try:
-            events = self.events_adapter.validate_python(raw_events)
-        except ValidationError as exc:
-            ok = False
-            findings.extend(_event_findings(exc, name, locator, self.tags))
-        if not ok:
+            findings.extend(_event_findings(errors, name, locator, self.tags))
             return None
-        record = RecordFile(path, header, _share_fields_sets(events), text)
+        record = RecordFile(path, header, events)
+        record.keep_text(body)
         PARSED.put(key, record)
         return record
 
@@ -354,18 +381,38 @@ class _Within(Locator):
         return self.outer.position((self.key, *loc), key=key)
 
 
-def _share_fields_sets(events: list[Any]) -> list[Any]:
-    """Give events with the same set fields one shared `__pydantic_fields_set__` instead of a
-    set each: 728 bytes per event, 80 MB of a large tender's 110,000 events (measured with
-    benchmarks/run.py). Safe because the events are frozen: pydantic never changes the set
-    of a frozen model, and `model_copy` copies it."""
-    shared: dict[frozenset[str], set[str]] = {}
-    for event in events:
+class _Shared:
+    """Makes the events of a record share what recurs in them, as each is read:
+
+    - one `__pydantic_fields_set__` for events with the same set fields, instead of a set
+      each: 728 bytes per event, 80 MB of a large tender's 110,000 events (measured with
+      benchmarks/run.py). Safe because the events are frozen: pydantic never changes the
+      set of a frozen model, and `model_copy` copies it;
+    - one Decimal for each score as written (`3`, `2.5`: a handful per record), in an
+      event's fields and in its mappings (a consensus's `individual` scores), instead of
+      one each: 104 bytes a score, 20 MB of the same tender. Only a Decimal of the very
+      same text (digits, exponent and sign: `3` and `3.0` stay apart), so every value,
+      dump and hash is unchanged; the mappings are the event's own, built by pydantic."""
+
+    def __init__(self) -> None:
+        self.fields_sets: dict[frozenset[str], set[str]] = {}
+        self.decimals: dict[str, Decimal] = {}
+
+    def __call__(self, event: E) -> E:
         fields = event.__pydantic_fields_set__
         object.__setattr__(
-            event, "__pydantic_fields_set__", shared.setdefault(frozenset(fields), fields)
+            event, "__pydantic_fields_set__", self.fields_sets.setdefault(frozenset(fields), fields)
         )
-    return list(events)
+        values = event.__dict__
+        for name, value in values.items():  # values replaced, never keys added: safe
+            kind = type(value)
+            if kind is Decimal:
+                values[name] = self.decimals.setdefault(str(value), value)
+            elif kind is dict:
+                for key, inner in value.items():
+                    if type(inner) is Decimal:
+                        value[key] = self.decimals.setdefault(str(inner), inner)
+        return event
 
 
 def _prefixed(findings: list[Finding], prefix: str) -> list[Finding]:
@@ -376,10 +423,11 @@ def _prefixed(findings: list[Finding], prefix: str) -> list[Finding]:
 
 
 def _event_findings(
-    exc: ValidationError, name: str, locator: Locator, tags: frozenset[str]
+    errors: list[Any], name: str, locator: Locator, tags: frozenset[str]
 ) -> list[Finding]:
+    """Findings for pydantic's errors (dicts) at locations within the events list."""
     out = []
-    for error in exc.errors(include_url=False):
+    for error in errors:
         loc = list(error["loc"])
         if len(loc) >= 2 and loc[1] in tags:
             del loc[1]  # pydantic puts the union member's tag into the location

@@ -12,14 +12,9 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from bid_panel.core.base import ShortText, Slug, Strict
+from bid_panel.core.names import short_name
 
 PANEL_FORMAT = "bid-panel/panel@1"
-
-
-def short_name(name: str) -> str:
-    """A panel member's name without the role in brackets: `Amara Okafor (Head of ...)`
-    -> `Amara Okafor`. The one spelling for every screen and file."""
-    return name.split(" (")[0].strip()
 
 
 class Role(StrEnum):

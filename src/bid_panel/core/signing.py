@@ -29,6 +29,7 @@ import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -38,9 +39,21 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from bid_panel.core.atomic import explain_os_error
-from bid_panel.core.base import SLUG_PATTERN
 from bid_panel.core.errors import BidPanelError
-from bid_panel.core.panel import Evaluator
+from bid_panel.core.names import PANEL_FILE, SLUG_PATTERN, short_name
+
+
+class Owner(Protocol):
+    """What the owner check needs of a panel member (a panel.Evaluator, or the same read
+    from the raw panel file before the models are loaded: `owner_refusal_in`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def public_key(self) -> str | None: ...
+
 
 CONFIG_DIR_ENV = "BID_PANEL_CONFIG_DIR"
 KEYS_DIR = "keys"
@@ -289,7 +302,7 @@ class NotTheOwner(SigningError):
     """Opening someone else's score sheet (or moderation record) without their key."""
 
 
-def owner_refusal(evaluator: Evaluator, record: str = "sheet") -> str | None:
+def owner_refusal(evaluator: Owner, record: str = "sheet") -> str | None:
     """Why this user may not open `evaluator`'s sheet here, or None when they may.
 
     When the panel lists a public key for the evaluator, their sheet opens only for a user
@@ -311,7 +324,7 @@ def owner_refusal(evaluator: Evaluator, record: str = "sheet") -> str | None:
                 return None
         except (OSError, SigningError) as exc:
             problem = f" (the key file here cannot be used: {exc})"
-    name = evaluator.short_name
+    name = short_name(evaluator.name) or evaluator.id
     return (
         f"this {record} belongs to {name}; open it on {name}'s account, where their key is "
         f"(`bid-panel keys init --as {evaluator.id}` makes it, and the panel file lists its "
@@ -320,8 +333,45 @@ def owner_refusal(evaluator: Evaluator, record: str = "sheet") -> str | None:
     )
 
 
-def require_owner(evaluator: Evaluator, record: str = "sheet") -> None:
+def require_owner(evaluator: Owner, record: str = "sheet") -> None:
     """Raise NotTheOwner with `owner_refusal`'s message when the user may not open it."""
     refusal = owner_refusal(evaluator, record)
     if refusal is not None:
         raise NotTheOwner(refusal)
+
+
+class _ListedOwner(NamedTuple):
+    id: str
+    name: str
+    public_key: str | None
+
+
+def owner_refusal_in(root: Path, evaluator_id: str, moderator: bool = False) -> str | None:
+    """`owner_refusal` for `evaluator_id` as the workspace's panel file lists them, read
+    without the models (`bid-panel score --as` asks before it draws, and the models load
+    after the first frame). None when the file cannot say: loading the workspace then
+    reports what is wrong with it, and asks `owner_refusal` again of the validated panel."""
+    from bid_panel.core.yamlio import (
+        MAX_HAND_EDITED_BYTES,
+        YamlProblem,
+        parse_yaml_bytes,
+        read_file_bytes,
+    )
+
+    try:
+        raw = read_file_bytes(root / PANEL_FILE, limit=MAX_HAND_EDITED_BYTES)
+        _, data = parse_yaml_bytes(raw, limit=MAX_HAND_EDITED_BYTES)
+    except YamlProblem:
+        return None
+    members = data.get("evaluators") if isinstance(data, dict) else None
+    for member in members if isinstance(members, list) else []:
+        if not isinstance(member, dict) or member.get("id") != evaluator_id:
+            continue
+        if (member.get("role") == "moderator") != moderator:
+            return None  # not theirs to open this way at all: the session says why
+        name, key = member.get("name"), member.get("public_key")
+        if not isinstance(name, str) or not (key is None or isinstance(key, str)):
+            return None
+        record = "moderation record" if moderator else "sheet"
+        return owner_refusal(_ListedOwner(evaluator_id, name, key), record)
+    return None

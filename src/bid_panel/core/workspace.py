@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from bid_panel.core.atomic import explain_os_error
-from bid_panel.core.base import SLUG_PATTERN
 from bid_panel.core.bid import Bid
 from bid_panel.core.checks import (
     check_bid,
@@ -29,6 +28,14 @@ from bid_panel.core.checks import (
 from bid_panel.core.errors import BidPanelError, Findings, InvalidFiles
 from bid_panel.core.gcpause import gc_paused
 from bid_panel.core.ledger import RecordFile, check_chain, sha256_hex
+from bid_panel.core.names import (
+    BIDS_DIR,
+    MODERATION_FILE,
+    PANEL_FILE,
+    SHEETS_DIR,
+    TENDER_FILE,
+    sheet_path,
+)
 from bid_panel.core.panel import Panel
 from bid_panel.core.sheet import SHEET, SheetState, replay
 from bid_panel.core.tender import Tender
@@ -42,12 +49,6 @@ from bid_panel.core.yamlio import (
     read_file_bytes,
     validate_data,
 )
-
-TENDER_FILE = "tender.yaml"
-PANEL_FILE = "panel.yaml"
-BIDS_DIR = "bids"
-SHEETS_DIR = "sheets"
-MODERATION_FILE = "moderation.yaml"
 
 
 def file_sha256(path: Path) -> str:
@@ -123,13 +124,6 @@ def replayed(record: RecordFile[Any, Any]) -> SheetState:
     state = replay(record.header, record.events)
     _REPLAYED[record] = (*key, state)
     return state
-
-
-def sheet_path(root: Path, evaluator_id: str) -> Path:
-    # Ids become file names: only a slug may, never anything that could leave the folder.
-    if not re.fullmatch(SLUG_PATTERN, evaluator_id):
-        raise BidPanelError(f"{evaluator_id!r} is not an evaluator id (a-z, 0-9 and hyphens)")
-    return root / SHEETS_DIR / f"{evaluator_id}.yaml"
 
 
 def chain_findings(record: RecordFile[Any, Any], path: Path, findings: Findings) -> None:

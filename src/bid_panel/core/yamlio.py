@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import stat
 import threading
 import types
 import typing
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Generic, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
 from bid_panel.core.errors import Finding, Findings
 from bid_panel.core.gcpause import gc_paused
+
+if TYPE_CHECKING:  # pydantic is imported where a model is validated, not to parse: the
+    # scoring screen's first frame reads the panel file before the models load (signing)
+    from pydantic import BaseModel, ValidationError
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -37,8 +41,11 @@ MAX_HAND_EDITED_BYTES = 4 * 1024 * 1024
 MAX_RECORD_BYTES = 256 * 1024 * 1024
 """Score sheets and the moderation record are written by bid_panel and can be large."""
 
-Model = TypeVar("Model", bound=BaseModel)
+Model = TypeVar("Model", bound="BaseModel")
 Loc = tuple[int | str, ...]
+
+EventHook = Callable[[int, Any], Any]
+"""each(index, item) -> what to keep instead of the item (see `_construct_events`)."""
 
 
 class YamlProblem(Exception):
@@ -143,6 +150,13 @@ for _tag in ("set", "omap", "pairs", "binary"):
 
 
 def _decode(data: bytes, *, limit: int) -> str:
+    return _utf8(data, limit=limit).decode("utf-8")
+
+
+def _utf8(data: bytes, *, limit: int) -> bytes:
+    """`data` without a byte-order mark, checked to be UTF-8 text of at most `limit` bytes
+    (YamlProblem otherwise), still as bytes: a record is parsed from these, never held as
+    text as well (see `parse_record_bytes`)."""
     if len(data) > limit:
         raise YamlProblem(
             f"file is {len(data):,} bytes, larger than the {limit:,} byte limit",
@@ -156,14 +170,17 @@ def _decode(data: bytes, *, limit: int) -> str:
         )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if data.isascii():  # checked without decoding (it allocates nothing)
+        return data
     try:
-        return data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise YamlProblem(
             f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
             "save the file with UTF-8 encoding",
             *_byte_position(data, exc.start),
         ) from None
+    return data
 
 
 def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
@@ -208,7 +225,12 @@ def _construct_node(loader: StrictLoader, node: yaml.Node) -> Any:
         raise _value_problem(node, exc) from None
 
 
-def _construct_events(loader: StrictLoader) -> Any:
+def _is_events(frame: list[Any]) -> bool:
+    """The frame is the top-level mapping, reading the value of its `events` key."""
+    return len(frame) == 3 and frame[1] == "events"
+
+
+def _construct_events(loader: StrictLoader, each: EventHook | None = None) -> Any:
     """The document built straight from the parser's events, without PyYAML's node tree.
 
     `get_single_data` first composes every node of the file, each with two position
@@ -217,7 +239,12 @@ def _construct_events(loader: StrictLoader) -> Any:
     only the open mappings and lists are held; scalars are built by the same constructors
     and resolver. Aliases and anchors, merge keys, keys that are not plain values and
     duplicate keys are refused where they appear, as before; no recursion, so nesting is
-    bounded by libyaml's own depth limit rather than Python's."""
+    bounded by libyaml's own depth limit rather than Python's.
+
+    `each(index, item)`, when given, is called with each item of the top-level `events`
+    list (a record's events) as soon as it is built, and what it returns is kept in the
+    list instead: a record's events are type-checked one by one as they are read, instead
+    of the whole file being built as plain data first (see ledger.RecordFormat.read)."""
     events = yaml.events
     scalar_event, ends = events.ScalarEvent, (events.SequenceEndEvent, events.MappingEndEvent)
     loader.get_event()  # stream start
@@ -311,6 +338,8 @@ def _construct_events(loader: StrictLoader) -> Any:
             break
         frame = stack[-1]
         if len(frame) == 1:
+            if each is not None and len(stack) == 2 and _is_events(stack[0]):
+                value = each(len(frame[0]), value)
             frame[0].append(value)
         elif frame[1] is _KEY:
             if value in frame[0]:  # different text, same key (1 and 01, say)
@@ -338,9 +367,33 @@ def parse_yaml_text(text: str) -> dict[str, Any]:
     """Parse one YAML document that must be a mapping. Raises `YamlProblem`."""
     if not text.strip():
         raise YamlProblem("file is empty", "the file must hold a YAML mapping (key: value lines)")
-    loader = StrictLoader(text)
+    return _parse(text, lambda: text)
+
+
+def parse_record_bytes(data: bytes, *, limit: int, each: EventHook) -> tuple[bytes, dict[str, Any]]:
+    """`parse_yaml_bytes` for a record, which can be large: returns (body, data), the body
+    being the text as UTF-8 bytes (`data` without a byte-order mark), parsed as it is and
+    never decoded beside it; each event is passed to `each` as soon as it is built (see
+    `_construct_events`). For the 17 MB moderation record of a large tender, the bytes,
+    the text, libyaml's copy of it and the whole file as plain data were all alive at once
+    beside the typed events (benchmarks/pipeline.py). Raises `YamlProblem`, the same as
+    `parse_yaml_bytes` would."""
+    body = _utf8(data, limit=limit)
+    # As parse_yaml_text's test, without decoding a file that holds printable ASCII.
+    if re.search(rb"[!-~]", body) is None and not body.decode("utf-8").strip():
+        raise YamlProblem("file is empty", "the file must hold a YAML mapping (key: value lines)")
+    return body, _parse(body, lambda: body.decode("utf-8"), each)
+
+
+def _parse(
+    stream: str | bytes, text: Callable[[], str], each: EventHook | None = None
+) -> dict[str, Any]:
+    """Parse one document from `stream` (str, or checked UTF-8 bytes without a byte-order
+    mark: libyaml reads the same bytes either way); `text()` gives it as text, for the
+    hints of a few errors only."""
+    loader = StrictLoader(stream)
     try:
-        data = _construct_events(loader)
+        data = _construct_events(loader, each)
     except YamlProblem:
         raise
     except yaml.MarkedYAMLError as exc:
@@ -350,11 +403,13 @@ def parse_yaml_text(text: str) -> dict[str, Any]:
         hint = "check the indentation and quoting around this position"
         if "could not determine a constructor" in str(problem) or "tag" in str(problem):
             hint = "custom YAML tags (!!python/..., !tag) are not allowed; remove the tag"
-        elif "\\t" in str(problem) or "tab" in str(problem) or _char_at(text, line, column) == "\t":
+        elif (
+            "\\t" in str(problem) or "tab" in str(problem) or _char_at(text(), line, column) == "\t"
+        ):
             hint = "YAML does not allow tab characters for indentation; use spaces"
         raise YamlProblem(f"YAML syntax: {problem}", hint, line, column) from None
     except yaml.reader.ReaderError as exc:  # a control character (terminal escapes, ...)
-        before = text[: exc.position]
+        before = text()[: exc.position]
         line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
         raise YamlProblem(
             f"character {exc.character:#06x} is not allowed in YAML ({exc.reason})",
@@ -517,6 +572,8 @@ class Locator:
 
 def _model_at(model: type[BaseModel], loc: Sequence[int | str]) -> type[BaseModel] | None:
     """The pydantic model class that owns the location `loc` (for suggesting keys)."""
+    from pydantic import BaseModel
+
     current: Any = model
     for part in loc:
         current = _unwrap(current)
@@ -541,6 +598,8 @@ def _model_at(model: type[BaseModel], loc: Sequence[int | str]) -> type[BaseMode
 
 def _unwrap(annotation: Any) -> Any:
     """Strip Optional/Annotated/union-with-None down to the one real type, if there is one."""
+    from pydantic import BaseModel
+
     while True:
         origin = get_origin(annotation)
         if origin is typing.Annotated:
@@ -692,6 +751,8 @@ def validate_data(
     path: Path,
     display: str,
 ) -> Loaded[Model] | None:
+    from pydantic import ValidationError
+
     locator = Locator(text)
     try:
         instance = model.model_validate(data)

@@ -1,9 +1,14 @@
-"""The one app factory, used by the CLI and by the tests."""
+"""The one app factory, used by the CLI and by the tests.
+
+A panel member opening their own sheet (`bid-panel score WORKSPACE --as ID`) gets the
+scoring screen's frame first and the sheet a moment later: this module, like the screen,
+imports no models, and the workspace is loaded after the first frame (`open_own_sheet`).
+Everything else loads the workspace before the app starts.
+"""
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -12,15 +17,15 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from bid_panel.core.base import SLUG_PATTERN
 from bid_panel.core.errors import BidPanelError
-from bid_panel.core.panel import Role
-from bid_panel.core.workspace import Workspace, load_workspace
+from bid_panel.core.names import MODERATION_FILE, TENDER_FILE, is_slug, sheet_path
 from bid_panel.tui.text import say
 
-if TYPE_CHECKING:  # imported where used: a panel member's start never needs moderation
+if TYPE_CHECKING:  # imported where used: see the module's doc
     from bid_panel.core.moderation import ModerationSession
     from bid_panel.core.session import ScoringSession
+    from bid_panel.core.workspace import Workspace
+    from bid_panel.tui.screens.scoring import ScoringScreen
 
 DATA_DIR_ENV = "BID_PANEL_DATA_DIR"
 QUIT_TITLE = "Quit without saving?"
@@ -39,7 +44,7 @@ def data_dir() -> Path:
 def sample_workspace(base: Path | None = None) -> Path:
     """The user's own copy of the sample tender, made once; the repo is never written."""
     target = (base or data_dir()) / "sample-workspace"
-    if not (target / "tender.yaml").exists():
+    if not (target / TENDER_FILE).exists():
         from bid_panel.core.sample import init_workspace
 
         init_workspace(target)
@@ -60,14 +65,17 @@ class BidPanelApp(App[int]):
 
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: Workspace | Path,
         evaluator: str | None = None,
         *,
         is_sample: bool = False,
         mode: str = "score",
     ) -> None:
+        """`workspace`: loaded; or its folder, for a panel member (`evaluator`) whose own
+        sheet is opened after the first frame (`open_own_sheet`)."""
         super().__init__()
-        self.workspace = workspace
+        self.root = workspace if isinstance(workspace, Path) else workspace.root
+        self._workspace = None if isinstance(workspace, Path) else workspace
         self.initial_evaluator = evaluator
         self.is_sample = is_sample
         self.mode = mode
@@ -75,31 +83,69 @@ class BidPanelApp(App[int]):
         self.session: ScoringSession | None = None
         self.moderation: ModerationSession | None = None
         """The moderator's session: holds the moderation record's lock until quit."""
-        self.sub_title = f"{workspace.tender.reference} · {workspace.root}"
+        reference = f"{self._workspace.tender.reference} · " if self._workspace else ""
+        self.sub_title = f"{reference}{self.root}"
         self.failure: BidPanelError | None = None
         """Why the app closed itself without being usable (`run_app` raises it)."""
+
+    @property
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            raise BidPanelError(f"{self.root} is still being opened")
+        return self._workspace
+
+    @workspace.setter
+    def workspace(self, workspace: Workspace) -> None:
+        self._workspace = workspace
 
     def on_mount(self) -> None:
         if self.mode == "moderate":
             self._mount_moderation()
+        elif self._workspace is None:  # `--as X`: X's scoring screen first, then X's sheet
+            from bid_panel.tui.screens.scoring import ScoringScreen
+
+            self.push_screen(ScoringScreen(opening=self.initial_evaluator or ""))
+        elif not (self.initial_evaluator and self.start_session(self.initial_evaluator)):
+            self._show_welcome()
+
+    def open_own_sheet(self, screen: ScoringScreen) -> None:
+        """Load the workspace with only this member's sheet, check their key and open it
+        into `screen` (drawn already). A workspace with errors closes the app with them
+        (the CLI prints them); a sheet that cannot be opened goes to the welcome screen."""
+        from bid_panel.core.workspace import load_workspace
+
+        evaluator = self.initial_evaluator or ""
+        try:
+            self.workspace = load_workspace(self.root, sheets={evaluator})
+        except BidPanelError as exc:
+            self._fail(exc)
             return
-        # `--as X`: straight to X's sheet (no welcome screen drawn beneath it first).
-        if self.initial_evaluator and self.start_session(self.initial_evaluator):
-            return
-        if not self.workspace.all_sheets:  # opened for one member: the list shows them all
-            try:
-                self.workspace = load_workspace(self.workspace.root)
-            except BidPanelError as exc:  # another member's sheet is broken: say so, leave
-                self.failure = exc
-                self.exit(2, return_code=2)
-                return
+        if not self.start_session(evaluator, opening=screen):
+            self._show_welcome(replacing=screen)
+
+    def _show_welcome(self, replacing: Screen | None = None) -> None:
+        from bid_panel.core.workspace import load_workspace
         from bid_panel.tui.screens.welcome import WelcomeScreen
 
-        self.push_screen(WelcomeScreen())
+        if not self.workspace.all_sheets:  # opened for one member: the list shows them all
+            try:
+                self.workspace = load_workspace(self.root)
+            except BidPanelError as exc:  # another member's sheet is broken: say so, leave
+                self._fail(exc)
+                return
+        if replacing is not None:
+            self.switch_screen(WelcomeScreen())
+        else:
+            self.push_screen(WelcomeScreen())
+
+    def _fail(self, exc: BidPanelError) -> None:
+        self.failure = exc
+        self.exit(2, return_code=2)
 
     # ------------------------------------------------------------------ flow
-    def start_session(self, evaluator_id: str) -> bool:
-        """Open the evaluator's sheet (locks it) and go to declaration or scoring."""
+    def start_session(self, evaluator_id: str, opening: ScoringScreen | None = None) -> bool:
+        """Open the evaluator's sheet (locks it) and go to declaration or scoring (into
+        `opening` when that scoring screen is drawn already)."""
         from bid_panel.core.session import ScoringSession
         from bid_panel.tui.screens.scoring import ScoringScreen
 
@@ -116,10 +162,16 @@ class BidPanelApp(App[int]):
             f"{session.evaluator.role} evaluator"
         )
         if session.declared or session.sealed:
-            self.push_screen(ScoringScreen(session))
-        else:
-            from bid_panel.tui.screens.declaration import DeclarationScreen
+            if opening is not None:
+                opening.show_session(session)
+            else:
+                self.push_screen(ScoringScreen(session))
+            return True
+        from bid_panel.tui.screens.declaration import DeclarationScreen
 
+        if opening is not None:
+            self.switch_screen(DeclarationScreen(session))
+        else:
             self.push_screen(DeclarationScreen(session))
         return True
 
@@ -134,6 +186,7 @@ class BidPanelApp(App[int]):
     # ------------------------------------------------------------------ moderator flow
     def _mount_moderation(self) -> None:
         """--as MODERATOR, else the panel's only moderator, else a pick list."""
+        from bid_panel.core.panel import Role
         from bid_panel.tui.screens.moderator_pick import ModeratorPickScreen
 
         moderators = [e.id for e in self.workspace.panel.of_role(Role.MODERATOR)]
@@ -255,49 +308,63 @@ def create_app(
 ) -> BidPanelApp:
     """Build the app for a workspace (the user's sample workspace when None).
 
-    mode "score": a panel member (`evaluator` opens their sheet); "moderate": the procurement
-    lead (`evaluator` is the moderator id; without it the panel's only moderator, or a pick
-    list); "audit": the auditor's read-only view (opens even a workspace that fails checks)."""
+    mode "score": a panel member (`evaluator` opens their sheet, after the first frame);
+    "moderate": the procurement lead (`evaluator` is the moderator id; without it the
+    panel's only moderator, or a pick list); "audit": the auditor's read-only view (opens
+    even a workspace that fails checks)."""
     if mode == "audit" and workspace is not None:
         from bid_panel.tui.screens.audit import audit_app
 
         return audit_app(workspace)
     is_sample = workspace is None
     root = sample_workspace() if workspace is None else workspace
-    # A panel member opening their own sheet reads only it (see load_workspace).
-    own = mode == "score" and evaluator is not None and re.fullmatch(SLUG_PATTERN, evaluator)
-    loaded = load_workspace(root, sheets={evaluator} if own and evaluator else None)
-    return BidPanelApp(loaded, evaluator, is_sample=is_sample, mode=mode)
+    if mode == "score" and evaluator is not None and is_slug(evaluator):
+        return BidPanelApp(root, evaluator, is_sample=is_sample, mode=mode)
+    from bid_panel.core.workspace import load_workspace
+
+    return BidPanelApp(load_workspace(root), evaluator, is_sample=is_sample, mode=mode)
 
 
 def run_app(workspace: Path | None, evaluator: str | None, mode: str = "score") -> int:
     app = create_app(workspace, evaluator, mode)
     if evaluator and isinstance(app, BidPanelApp) and mode in ("score", "moderate"):
-        check_owner(app.workspace, evaluator, mode)
-        refuse_if_locked(app.workspace, evaluator, mode)
+        # Refused before anything is drawn: a sheet held elsewhere, or someone else's.
+        refuse_if_locked(app.root, evaluator, mode)
+        refuse_if_not_owner(app.root, evaluator, mode)
     result = app.run()
     if isinstance(app, BidPanelApp) and app.failure is not None:
         raise app.failure
     return int(result or 0)
 
 
-def refuse_if_locked(workspace: Workspace, evaluator: str, mode: str) -> None:
+def refuse_if_locked(root: Path, evaluator: str, mode: str) -> None:
     """`--as X` while another window holds X's sheet (or the moderation record): raise
     SheetLocked, naming the holder, before drawing a TUI that could do nothing; the CLI
     prints it and exits 2. (A lock taken after this check is still refused by the app.)"""
     from bid_panel.core.atomic import FileLock
 
-    path = workspace.moderation_path if mode == "moderate" else workspace.sheet_path(evaluator)
+    path = root / MODERATION_FILE if mode == "moderate" else sheet_path(root, evaluator)
     lock = FileLock(path)
     if lock.path.exists():  # a holder creates it: no lock file, no holder
         lock.acquire()
         lock.release()
 
 
+def refuse_if_not_owner(root: Path, evaluator: str, mode: str) -> None:
+    """`--as X` without X's key: raise NotTheOwner before drawing (read from the raw panel
+    file, as the models load after the first frame; the app asks again once they have)."""
+    from bid_panel.core.signing import NotTheOwner, owner_refusal_in
+
+    refusal = owner_refusal_in(root, evaluator, moderator=mode == "moderate")
+    if refusal is not None:
+        raise NotTheOwner(refusal)
+
+
 def check_owner(workspace: Workspace, evaluator_id: str, mode: str) -> None:
     """Refuse (NotTheOwner) to open another person's sheet or moderation record without their
     key, when the panel lists one (the core's rule, `signing.require_owner`). Unknown ids
     are left to the session, which names the panel."""
+    from bid_panel.core.panel import Role
     from bid_panel.core.signing import require_owner
 
     evaluator = workspace.panel.by_id.get(evaluator_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -42,11 +43,9 @@ def _consensus(entry: Consensus) -> dict[str, Any]:
     }
 
 
-def export_json(data: ExportData) -> dict[str, Any]:
+def score_entries(data: ExportData) -> Iterator[dict[str, Any]]:
+    """The `scores` of the document, one bid x leaf at a time (in the document's order)."""
     tender = data.tender
-    rules = tender.rules
-    state = data.state
-    scores = []
     for bid in data.results.bids:
         for leaf in tender.leaves:
             item = (bid.bidder, leaf.id)
@@ -58,22 +57,34 @@ def export_json(data: ExportData) -> dict[str, Any]:
                 if found is not None and leaf.id in data.assigned[e.id]
             }
             consensus = data.consensus(item)
-            scores.append(
-                {
-                    "bidder": bid.bidder,
-                    "criterion": leaf.id,
-                    "individual": individual,
-                    "spread": _num(found.spread) if found else None,
-                    "flagged": bool(found and found.flagged),
-                    "value": _value(result.value),
-                    "source": str(result.source),
-                    "basis": consensus.basis if consensus else None,
-                    "reason": result.reason or None,
-                    "points": _num(result.points),
-                    "contribution": _num(result.contribution),
-                    "history": [_consensus(c) for c in data.history(item)],
-                }
-            )
+            yield {
+                "bidder": bid.bidder,
+                "criterion": leaf.id,
+                "individual": individual,
+                "spread": _num(found.spread) if found else None,
+                "flagged": bool(found and found.flagged),
+                "value": _value(result.value),
+                "source": str(result.source),
+                "basis": consensus.basis if consensus else None,
+                "reason": result.reason or None,
+                "points": _num(result.points),
+                "contribution": _num(result.contribution),
+                "history": [_consensus(c) for c in data.history(item)],
+            }
+
+
+def export_json(data: ExportData) -> dict[str, Any]:
+    """The whole document (`render` writes the same, without holding `scores` whole)."""
+    document = _document(data)
+    document["scores"] = list(score_entries(data))
+    return document
+
+
+def _document(data: ExportData) -> dict[str, Any]:
+    """The document with `scores` left empty (filled in by `export_json` or `render`)."""
+    tender = data.tender
+    rules = tender.rules
+    state = data.state
     return {
         "format": EXPORT_FORMAT,
         "generated_at": data.generated_text,
@@ -140,7 +151,7 @@ def export_json(data: ExportData) -> dict[str, Any]:
             for e in data.workspace.panel.evaluators
         ],
         "results": results_json(data.results, data.workspace.tender_sha256),
-        "scores": scores,
+        "scores": [],
         "moderation": {
             "opened_at": state.opened.at.isoformat() if state.opened else None,
             "present": list(state.opened.present) if state.opened else [],
@@ -152,14 +163,65 @@ def export_json(data: ExportData) -> dict[str, Any]:
 
 
 def dumps(document: Any) -> bytes:
-    # The same text as json.dumps(indent=2), written chunk by chunk into one buffer: dumps
-    # joins a list of millions of small strings, which at 100,000 scores peaked at over
-    # twice the memory (benchmarks/run.py).
-    buffer = io.StringIO()
-    for chunk in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(document):
-        buffer.write(chunk)
-    buffer.write("\n")
-    return buffer.getvalue().encode("utf-8")
+    """json.dumps(document, indent=2, ensure_ascii=False) and a line break, as UTF-8."""
+    out = io.BytesIO()
+    _write(out, document, 0)
+    out.write(b"\n")
+    return out.getvalue()
+
+
+def dumps_streamed(document: dict[str, Any], key: str, items: Iterable[Any]) -> bytes:
+    """`dumps` of `document` with `items` as the list under its top-level `key`, written
+    one item at a time: a large export's `scores` (12,000 entries, half its 27 MB) are never
+    all in memory at once, nor is the whole text beside its UTF-8 bytes (benchmarks/
+    pipeline.py, profiled). The same bytes as `dumps` of the document holding the list."""
+    out = io.BytesIO()
+    if not document:
+        out.write(b"{}")
+    for index, (name, value) in enumerate(document.items()):
+        out.write(b",\n  " if index else b"{\n  ")
+        out.write(_ENCODER.encode(name).encode("utf-8") + b": ")
+        if name != key:
+            _write(out, value, 1)
+            continue
+        empty = True
+        for item in items:
+            out.write(b"[\n    " if empty else b",\n    ")
+            _write(out, item, 2)
+            empty = False
+        out.write(b"[]" if empty else b"\n  ]")
+    if document:
+        out.write(b"\n}")
+    out.write(b"\n")
+    return out.getvalue()
+
+
+_ENCODER = json.JSONEncoder(indent=2, ensure_ascii=False)
+
+
+def _write(out: io.BytesIO, value: Any, level: int) -> None:
+    """Write `value` as json.dumps(indent=2) would inside a document, `level` deep: the
+    lines after the first indented by two spaces a level (a line break never occurs inside
+    a JSON string, so every one of them is between values). Written in pieces of about
+    64 KB: the text is never whole beside its UTF-8 bytes, and joining millions of small
+    strings at 100,000 scores peaked at over twice the memory (benchmarks/run.py)."""
+    indent = "\n" + "  " * level
+    pending: list[str] = []
+    size = 0
+    for chunk in _ENCODER.iterencode(value):
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= 65536:
+            _flush(out, pending, indent)
+            pending, size = [], 0
+    _flush(out, pending, indent)
+
+
+def _flush(out: io.BytesIO, pending: list[str], indent: str) -> None:
+    text = "".join(pending)
+    if indent != "\n":
+        text = text.replace("\n", indent)
+    out.write(text.encode("utf-8"))
 
 
 def export_schema() -> dict[str, Any]:
@@ -169,4 +231,5 @@ def export_schema() -> dict[str, Any]:
 
 
 def render(data: ExportData) -> dict[str, bytes]:
-    return {f"{data.stem}-evaluation.json": dumps(export_json(data))}
+    document = dumps_streamed(_document(data), "scores", score_entries(data))
+    return {f"{data.stem}-evaluation.json": document}

@@ -36,10 +36,9 @@ from bid_panel.core.panel import short_name
 from bid_panel.core.sheet import Item
 from bid_panel.core.tender import CriterionKind, score_text
 from bid_panel.tui.dialogs.confirm import ConfirmDialog
+from bid_panel.tui.keys import KEY_NAMES, TYPING_KEYS
 from bid_panel.tui.text import plain, say
 from bid_panel.tui.widgets.scale_picker import (
-    KEY_NAMES,
-    TYPING_KEYS,
     ValueTyping,
     pending_hint,
     typed_text,

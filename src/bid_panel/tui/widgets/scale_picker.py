@@ -28,6 +28,7 @@ from textual.widgets.option_list import Option
 from bid_panel.core.session import ScoringSession
 from bid_panel.core.sheet import VERDICT_LABELS, Item
 from bid_panel.core.tender import CriterionKind, score_text
+from bid_panel.tui.keys import KEY_NAMES
 from bid_panel.tui.text import plain
 
 VERDICT_DESCRIPTORS = {
@@ -43,12 +44,6 @@ VERDICT_KEYS = {"pass": "1", "fail": "0", "compliant": "1", "non_compliant": "0"
 
 TYPE_WINDOW = 0.8
 """Seconds a typed key waits for the next one when it could still become another value."""
-
-TYPING_KEYS = "0123456789."
-"""The characters a value is typed with."""
-
-KEY_NAMES = {".": "full_stop"}
-"""Textual's name of a typing key, where it differs from the character."""
 
 
 def typed_text(value: Decimal | str) -> str:
