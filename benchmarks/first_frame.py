@@ -1,27 +1,42 @@
-"""Start an app, exit right after its first frame, print the peak memory (run by run.py).
+"""Start an app, exit right after a given frame, print the peak memory (run by run.py).
 
     python benchmarks/first_frame.py bare
-        a bare Textual app showing one label;
+        a bare Textual app showing one label, up to its first frame;
     python benchmarks/first_frame.py scoring WORKSPACE EVALUATOR
-        bid_panel as `bid-panel score WORKSPACE --as EVALUATOR` opens it, up to the first frame
-        of the scoring screen (the evaluator has declared, so no declaration screen comes first);
+        `bid-panel score WORKSPACE --as EVALUATOR` (the CLI's own path: its lock and key
+        checks, then the app), up to the first frame of the scoring screen;
+    python benchmarks/first_frame.py scoring-ready WORKSPACE EVALUATOR
+        the same, up to the first frame with the sheet open on the scoring desk (work list,
+        bid response, scale, justification: the screen a panel member works in);
     python benchmarks/first_frame.py moderation WORKSPACE MODERATOR
         `bid-panel moderate WORKSPACE --as MODERATOR`, up to the first frame of the matrix.
 
-Headless, so no terminal is needed and both apps draw the same way. The caller times the
-whole process (interpreter start, imports, loading, first frame, exit).
+Headless, so no terminal is needed and every app draws the same way. Prints the wall-clock
+time of the frame, then the peak memory in MB; the caller takes its own start time from the
+first (interpreter start, imports, loading, up to the frame; not the exit).
 """
 
 from __future__ import annotations
 
 import resource
 import sys
+import time
 from pathlib import Path
 
+FRAME_AT: list[float] = []
+"""The wall-clock time of the frame (the caller subtracts its own time before starting us:
+startup to the frame, without the app's exit and teardown, the same for every app)."""
 
-def exit_after_first_frame(screen: object) -> None:
-    app = screen.app  # type: ignore[attr-defined]
-    screen.call_after_refresh(app.exit)  # type: ignore[attr-defined]
+
+def exit_after_first_frame(node: object) -> None:
+    app = node.app  # type: ignore[attr-defined]
+
+    def drawn() -> None:
+        if not FRAME_AT:
+            FRAME_AT.append(time.time())
+        app.exit()
+
+    node.call_after_refresh(drawn)  # type: ignore[attr-defined]
 
 
 def bare() -> None:
@@ -38,26 +53,49 @@ def bare() -> None:
     Bare().run(headless=True)
 
 
-def bid_panel(kind: str, workspace: Path, who: str) -> None:
-    from bid_panel.tui.app import create_app
-
+def target_class(kind: str) -> type:
+    """The widget whose first frame ends the run. Importing it here first changes nothing
+    timed: the scoring screen imports no core; the desk and the matrix are imported before
+    their frame in any case."""
     if kind == "scoring":
-        from bid_panel.tui.screens.scoring import ScoringScreen as Target
-    else:
-        from bid_panel.tui.screens.moderation_matrix import ModerationMatrixScreen as Target
-    original = Target.on_mount
-    reached = []
+        from bid_panel.tui.screens.scoring import ScoringScreen
+
+        return ScoringScreen
+    if kind == "scoring-ready":
+        from bid_panel.tui.widgets.scoring_desk import ScoringDesk
+
+        return ScoringDesk
+    from bid_panel.tui.screens.moderation_matrix import ModerationMatrixScreen
+
+    return ModerationMatrixScreen
+
+
+def bid_panel(kind: str, workspace: Path, who: str) -> None:
+    from bid_panel.cli import main
+    from bid_panel.tui.app import BidPanelApp
+
+    target = target_class(kind)
+    original = target.on_mount
+    reached: list[object] = []
 
     def on_mount(self: object) -> None:
-        original(self)  # type: ignore[arg-type]
-        reached.append(self)
+        # Asked for first, so that the frame's time is taken before whatever the widget's
+        # own on_mount runs after that frame (the scoring screen then opens the sheet).
         exit_after_first_frame(self)
+        reached.append(self)
+        original(self)  # type: ignore[arg-type]
 
-    Target.on_mount = on_mount  # type: ignore[method-assign]
-    app = create_app(workspace, who, mode="score" if kind == "scoring" else "moderate")
-    app.run(headless=True, size=(120, 40))
-    if not reached:
-        raise SystemExit(f"did not reach the {Target.__name__}")
+    target.on_mount = on_mount  # type: ignore[attr-defined]
+    original_run = BidPanelApp.run
+
+    def run_headless(self: BidPanelApp, *args: object, **kwargs: object) -> object:
+        return original_run(self, headless=True, size=(120, 40))
+
+    BidPanelApp.run = run_headless  # type: ignore[method-assign]
+    command = "score" if kind.startswith("scoring") else "moderate"
+    code = main([command, str(workspace), "--as", who])
+    if code != 0 or not reached:
+        raise SystemExit(f"did not reach the {kind} frame (exit code {code})")
 
 
 if __name__ == "__main__":
@@ -65,4 +103,5 @@ if __name__ == "__main__":
         bare()
     else:
         bid_panel(sys.argv[1], Path(sys.argv[2]), sys.argv[3])
+    print(FRAME_AT[0])
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)

@@ -51,15 +51,16 @@ def run_json(*args: str) -> dict:
 
 
 def timed_process(*args: str) -> tuple[float, int]:
-    """Wall time of a whole process, and its peak memory in MB (printed last)."""
-    start = time.perf_counter()
+    """Seconds from starting a first_frame.py process to its frame (it prints the frame's
+    wall-clock time), and its peak memory in MB (printed last)."""
+    start = time.time()
     done = subprocess.run(
         [sys.executable, *args], capture_output=True, text=True, check=False, timeout=600
     )
-    elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return elapsed, int(done.stdout.strip().splitlines()[-1])
+    frame_at, peak_mb = done.stdout.strip().splitlines()[-2:]
+    return float(frame_at) - start, int(peak_mb)
 
 
 # --------------------------------------------------------------------------- (c)
@@ -73,6 +74,8 @@ async def per_move(root: Path, who: str, mode: str, keys: list[str]) -> float:
     times: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        while mode == "score" and getattr(app.screen, "desk", None) is None:
+            await pilot.pause()  # `--as`: the sheet opens just after the first frame
         expected = "ScoringScreen" if mode == "score" else "ModerationMatrixScreen"
         if type(app.screen).__name__ != expected:
             raise SystemExit(f"{mode}: on {type(app.screen).__name__}, not {expected}")
@@ -142,17 +145,28 @@ def main() -> int:
     # install would, or the comparison times the compiler, not the start.
     compile_package()
     frame = str(HERE / "first_frame.py")
-    bare, ours = [], []
+    bare, ours, ready = [], [], []
     for _ in range(args.repeat):
         bare.append(timed_process(frame, "bare")[0])
         ours.append(timed_process(frame, "scoring", str(sample), SAMPLE_EVALUATOR)[0])
+        ready.append(timed_process(frame, "scoring-ready", str(sample), SAMPLE_EVALUATOR)[0])
     a = statistics.median(ours) / statistics.median(bare)
     rows.append(
         (
-            "(a) startup to the scoring screen's first frame, sample vs bare Textual app",
+            "(a) `bid-panel score --as`: startup to the scoring screen's first frame, "
+            "sample vs bare Textual app",
             f"{statistics.median(ours):.3f} s vs {statistics.median(bare):.3f} s = {a:.2f}x",
             "<= 1.3x",
             verdict(a, 1.3),
+        )
+    )
+    a_ready = statistics.median(ready) / statistics.median(bare)
+    rows.append(
+        (
+            "(a) the same, to the first frame with the sheet open (desk drawn)",
+            f"{statistics.median(ready):.3f} s = {a_ready:.2f}x",
+            "(none)",
+            "for the record",
         )
     )
 
@@ -190,7 +204,7 @@ def main() -> int:
         )
 
     # (d) peak memory
-    opened, opened_mb = timed_process(frame, "scoring", str(large), LARGE_EVALUATOR)
+    opened, opened_mb = timed_process(frame, "scoring-ready", str(large), LARGE_EVALUATOR)
     rows.append(
         (
             "(d) peak memory of (b) on 300x40x9 (max RSS)",
@@ -202,7 +216,7 @@ def main() -> int:
     rows.append(
         (
             "(d) peak memory opening its scoring screen (max RSS)",
-            f"{opened_mb} MB ({opened:.1f} s to the first frame)",
+            f"{opened_mb} MB ({opened:.1f} s to the sheet open on the desk)",
             "< 300 MB",
             verdict(opened_mb, 299),
         )

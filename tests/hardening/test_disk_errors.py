@@ -27,6 +27,7 @@ from bid_panel.core.session import ScoringSession
 from bid_panel.core.sheet import SHEET
 from bid_panel.core.workspace import load_workspace, validate_paths
 from tests.hardening.support import minimal_workspace, tree_snapshot
+from tests.tui.helpers import settle
 
 JUSTIFICATION = "Jo Smith's record at Northshire, inadequate to good, as the bid sets out."
 FIRST = ("acme", "leadership")
@@ -214,7 +215,7 @@ async def test_the_scoring_screen_says_not_saved_and_saves_once_the_disk_has_roo
     sheet = root / "sheets" / "ann.yaml"
     app = create_app(root, "ann")
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ScoringScreen)
         assert screen.current == FIRST

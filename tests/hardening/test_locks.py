@@ -22,6 +22,7 @@ from bid_panel.core.errors import SheetLocked
 from bid_panel.core.session import ScoringSession
 from bid_panel.core.workspace import load_workspace
 from tests.hardening.support import minimal_workspace, tree_snapshot
+from tests.tui.helpers import settle
 
 DRIVER = Path(__file__).with_name("crash_driver.py")
 
@@ -118,7 +119,7 @@ async def test_the_tui_says_who_holds_the_sheet_and_stays_on_the_welcome_screen(
     with held_by_another_process("hold", str(workspace_dir), "ann") as holder:
         app = create_app(workspace_dir, "ann")
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
+            await settle(pilot)
             assert isinstance(app.screen, WelcomeScreen)
             assert app.session is None
             [note] = [n for n in app._notifications if n.title == "Cannot open sheet"]

@@ -80,3 +80,11 @@ def score_and_submit_every_sheet(
                 session.set_score(item, value, text)
             sign, public_key = submission_signer(evaluator.id, evaluator.public_key)
             session.submit(sign=sign, public_key=public_key)
+
+
+async def settle(pilot) -> None:
+    """Let the app finish opening: `--as` opens its sheet in a worker after the first frame
+    (see tui/screens/scoring.py); other workers (results, export) finish too."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

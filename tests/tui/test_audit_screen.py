@@ -20,7 +20,7 @@ from bid_panel.tui.screens.audit import AuditScreen
 from bid_panel.tui.screens.scoring import ScoringScreen
 
 from .conftest import SIZE
-from .helpers import screen_text, widget_text
+from .helpers import screen_text, settle, widget_text
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def table(app, selector: str) -> DataTable:
 async def test_clean_sample_at_a_glance(audited: Path) -> None:
     app = create_app(audited, mode="audit")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, AuditScreen)
         verdict = widget_text(screen.query_one("#audit-verdict", Static))
@@ -102,7 +102,7 @@ async def test_tampered_sheet_shows_the_finding_and_jumps_to_the_event(audited: 
     rewrite_justification(audited / "sheets" / "ben-hartley.yaml", 6, markup)
     app = create_app(audited, mode="audit")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         verdict = widget_text(screen.query_one("#audit-verdict", Static))
         assert "FAILED" in verdict
@@ -139,7 +139,7 @@ async def test_tampered_sheet_shows_the_finding_and_jumps_to_the_event(audited: 
 async def test_reverify_reads_the_files_again(audited: Path) -> None:
     app = create_app(audited, mode="audit")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert table(app, "#findings").row_count == 1  # the sample-key warning
         sheet = audited / "sheets" / "amara-okafor.yaml"
         sheet.write_text(sheet.read_text(encoding="utf-8").replace("value: 5", "value: 4", 1))
@@ -190,7 +190,7 @@ async def test_submit_refused_without_the_private_key(workspace_dir: Path) -> No
     list_key(workspace_dir, "amara-okafor", public_key)
     app = create_app(workspace_dir, "amara-okafor")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ScoringScreen)
         path.unlink()
@@ -205,7 +205,7 @@ async def test_submit_signs_the_seal(workspace_dir: Path) -> None:
     score_all_but_submit(workspace_dir, "amara-okafor")
     app = create_app(workspace_dir, "amara-okafor")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ScoringScreen)
         screen.desk._do_submit()

@@ -24,7 +24,7 @@ from bid_panel.tui.screens.welcome import WelcomeScreen
 from bid_panel.tui.widgets.scale_picker import keys_for
 
 from .conftest import SIZE
-from .helpers import replace_in, score_and_submit_every_sheet, widget_text
+from .helpers import replace_in, score_and_submit_every_sheet, settle, widget_text
 
 RENAMED = {
     "training-curriculum": "bid",  # a matrix column is called "bid"
@@ -64,7 +64,7 @@ async def test_ids_that_are_also_table_keys(workspace_dir: Path) -> None:
         session.open([e.id for e in workspace.panel.evaluators])
     app = create_app(workspace_dir, mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ModerationMatrixScreen)
         matrix = screen.query_one("#matrix", DataTable)
@@ -122,7 +122,7 @@ async def test_a_member_present_at_opening_and_later_removed_from_the_panel(
     panel.write_text(before, encoding="utf-8")  # ... and then left the panel
     app = create_app(root, "fiona-marsh", mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ModerationMatrixScreen)
         readiness = next(s for s in app.screen_stack if isinstance(s, ReadinessScreen))
         status = widget_text(readiness.query_one("#readiness-status"))
@@ -137,7 +137,7 @@ async def test_the_welcome_screen_shows_the_cores_panel_status(workspace_dir: Pa
         session.declare(session.bidders[0], conflict=False)
     app = create_app(workspace_dir, None)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)
         panel = widget_text(app.screen.query_one("#panel-list", OptionList))
         assert "quality evaluator · not started" in panel
@@ -151,7 +151,7 @@ async def test_the_welcome_screen_shows_the_cores_panel_status(workspace_dir: Pa
 async def test_the_welcome_screen_shows_submitted_sheets(scored_workspace_dir: Path) -> None:
     app = create_app(scored_workspace_dir, None)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         panel = widget_text(app.screen.query_one("#panel-list", OptionList))
         assert panel.count("evaluator · submitted") == 4
         await pilot.press("ctrl+q")

@@ -41,7 +41,7 @@ from bid_panel.tui.screens.readiness import ReadinessScreen
 from bid_panel.tui.screens.results import ResultsScreen
 from bid_panel.tui.widgets.gate_bar import GateBar
 from bid_panel.tui.widgets.scale_picker import keys_for, typed_text
-from tests.tui.helpers import screen_text
+from tests.tui.helpers import screen_text, settle
 
 SIZE = (120, 40)
 START = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
@@ -143,7 +143,7 @@ async def test_the_procurement_lead_moderates_the_sample_end_to_end(copy_sample)
     root = copy_sample()
     app = create_app(root, mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ReadinessScreen)
         assert "PROVISIONAL" in gate_text(app)
         assert "moderation has not started" in gate_text(app)
@@ -231,7 +231,7 @@ async def test_a_re_moderated_item_shows_both_entries(copy_sample) -> None:
     root = copy_sample()
     app = create_app(root, mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await open_moderation(pilot)
         tables = (
             app.screen.query_one("#matrix", DataTable),
@@ -274,7 +274,7 @@ async def test_the_dialog_refuses_a_short_reason_and_an_off_scale_key(copy_sampl
     root = copy_sample()
     app = create_app(root, mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await open_moderation(pilot)
         item = agenda_item(app)
         await pilot.press("enter")
@@ -320,7 +320,7 @@ async def test_a_missing_sheet_is_withdrawn_with_a_reason_before_opening(copy_sa
     (root / "sheets" / "carys-evans.yaml").unlink()
     app = create_app(root, mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ReadinessScreen)
         assert "Waiting for: Carys Evans" in screen_text(app)
@@ -359,7 +359,7 @@ async def test_several_moderators_pick_their_name(copy_sample) -> None:
     )
     app = create_app(root, mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ModeratorPickScreen)
         options = app.screen.query_one(OptionList)
         assert options.option_count == 2
@@ -378,7 +378,7 @@ async def test_a_second_window_is_refused_while_the_record_is_open(copy_sample) 
     with ModerationSession(workspace, "fiona-marsh"):
         app = create_app(root, mode="moderate")
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            await settle(pilot)
             assert isinstance(app.screen, ModeratorPickScreen)
             assert app.moderation is None
             assert any("open elsewhere" in str(n.message) for n in app._notifications)
@@ -409,7 +409,7 @@ async def test_bid_text_is_shown_as_typed_never_as_markup(copy_sample) -> None:
     )
     app = create_app(root, mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await open_moderation(pilot)
         assert "[b]Carys[/]" in screen_text(app)
         item = next(i for i in app.moderation.items() if i[0] == "apex-care-leadership")
@@ -431,7 +431,7 @@ async def test_the_moderator_never_sees_an_evaluator_screen_and_price_is_not_mod
     root = copy_sample()
     app = create_app(root, mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await open_moderation(pilot)
         price = {c.id for c in app.moderation.tender.price_criteria}
         agenda = app.screen.query_one("#agenda", DataTable)

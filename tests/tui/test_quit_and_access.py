@@ -30,7 +30,7 @@ from bid_panel.tui.screens.scoring import ScoringScreen
 from bid_panel.tui.screens.welcome import WelcomeScreen
 
 from .conftest import SIZE
-from .helpers import rendered_text, replace_in, screen_text
+from .helpers import rendered_text, replace_in, screen_text, settle
 
 QUALITY = "amara-okafor"
 DRAFT = "Draft: the bid names its DCS and two referees; check the Ofsted dates"
@@ -114,7 +114,7 @@ async def test_quitting_with_an_unrecorded_consensus_reason_asks_first(
 ) -> None:
     app = create_app(scored_workspace_dir, mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("o", "ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ModerationMatrixScreen)
@@ -190,7 +190,7 @@ async def test_a_sheet_listed_with_a_key_does_not_open_without_it(
     list_key(workspace_dir, QUALITY, someone_elses_key(tmp_path, monkeypatch, QUALITY))
     app = create_app(workspace_dir, None)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         welcome = app.screen
         assert isinstance(welcome, WelcomeScreen)
         assert "Amara Okafor (Head of Safeguarding and Quality Assurance)" in screen_text(app)
@@ -221,7 +221,7 @@ async def test_the_owner_with_their_key_opens_their_sheet(
     list_key(workspace_dir, QUALITY, public_key)
     app = create_app(workspace_dir, QUALITY)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, DeclarationScreen)
         assert "key not here" not in screen_text(app)
         await pilot.press("ctrl+q")
@@ -233,7 +233,7 @@ async def test_the_moderation_record_needs_the_moderators_key(
     list_key(scored_workspace_dir, "fiona-marsh", someone_elses_key(tmp_path, monkeypatch, "f"))
     app = create_app(scored_workspace_dir, mode="moderate")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ModeratorPickScreen)
         assert app.moderation is None
         [note] = [n for n in app._notifications if n.title == "Cannot open moderation"]
@@ -244,6 +244,6 @@ async def test_the_moderation_record_needs_the_moderators_key(
     (tmp_path / "config" / "keys" / "f.pem").rename(tmp_path / "config" / "keys" / "default.pem")
     app = create_app(scored_workspace_dir, mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ReadinessScreen | ModerationMatrixScreen)
         await pilot.press("ctrl+q")

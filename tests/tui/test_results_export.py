@@ -11,13 +11,14 @@ from bid_panel.tui.dialogs.export import ExportDialog
 from bid_panel.tui.screens.results import ResultsScreen
 
 from .conftest import SIZE
+from .helpers import settle
 
 
 async def test_export_from_the_results_screen_writes_every_format(tmp_path: Path) -> None:
     workspace = init_workspace(tmp_path / "ws", with_sample_scores=True)
     app = create_app(workspace, "fiona-marsh", mode="moderate")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("r")
         await app.workers.wait_for_complete()  # the results are computed in a worker
         await pilot.pause()
@@ -41,7 +42,7 @@ async def test_a_refused_export_is_explained_and_writes_nothing(tmp_path: Path) 
     (workspace / "moderation.yaml").unlink()  # provisional results: no summaries, no OCDS
     app = create_app(workspace, "fiona-marsh", mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         app.push_screen(ResultsScreen(app.workspace))
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -23,7 +23,7 @@ from bid_panel.tui.widgets.scale_picker import TYPE_WINDOW, keys_for
 from bid_panel.tui.widgets.work_list import WorkList
 
 from .conftest import SIZE
-from .helpers import screen_text
+from .helpers import screen_text, settle
 
 QUALITY = "amara-okafor"
 PRICE = "david-price"
@@ -64,7 +64,7 @@ async def score_current(pilot, screen: ScoringScreen, *, typed: bool = False) ->
 async def test_declare_score_every_item_and_submit(workspace_dir: Path) -> None:
     app = create_app(workspace_dir, QUALITY)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, DeclarationScreen)
         await declare_none(pilot)
         screen = app.screen
@@ -102,7 +102,7 @@ async def test_opening_as_a_member_reads_only_their_sheet(scored_workspace_dir: 
     (scored_workspace_dir / "sheets" / "ben-hartley.yaml").write_text("events: [", "utf-8")
     app = create_app(scored_workspace_dir, QUALITY)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ScoringScreen)
         assert not any(isinstance(s, WelcomeScreen) for s in app.screen_stack)
         assert list(app.workspace.sheets) == [QUALITY]
@@ -118,7 +118,7 @@ async def test_a_member_who_cannot_open_falls_back_to_the_whole_panel(
     (scored_workspace_dir / "sheets" / "ben-hartley.yaml").write_text("events: [", "utf-8")
     app = create_app(scored_workspace_dir, "nobody-here")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
     assert app.return_code == 2
     assert app.failure is not None and "ben-hartley.yaml" in str(app.failure)
 
@@ -139,7 +139,7 @@ async def test_the_screen_draws_before_the_sheet_opens() -> None:
 
     app = Opening()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ScoringScreen) and asked == [screen]
         assert f"Opening the score sheet of {QUALITY}" in screen_text(app)
@@ -156,7 +156,7 @@ async def test_a_workspace_with_errors_closes_the_app_with_them(workspace_dir: P
     tender.write_text(tender.read_text(encoding="utf-8") + "\nunexpected: [\n", "utf-8")
     app = create_app(workspace_dir, QUALITY)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
     assert app.return_code == 2
     assert app.failure is not None and "tender.yaml" in str(app.failure)
     assert not (workspace_dir / "sheets").exists(), "nothing written"
@@ -165,7 +165,7 @@ async def test_a_workspace_with_errors_closes_the_app_with_them(workspace_dir: P
 async def test_conflict_recuses_the_evaluator_from_that_bid(workspace_dir: Path) -> None:
     app = create_app(workspace_dir, QUALITY)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         declaration = app.screen
         assert isinstance(declaration, DeclarationScreen)
         bidders = declaration.session.undeclared
@@ -203,7 +203,7 @@ async def test_conflict_recuses_the_evaluator_from_that_bid(workspace_dir: Path)
 async def test_resume_after_quitting_mid_way(workspace_dir: Path) -> None:
     app = create_app(workspace_dir, QUALITY)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await declare_none(pilot)
         screen = app.screen
         assert isinstance(screen, ScoringScreen)
@@ -222,7 +222,7 @@ async def test_resume_after_quitting_mid_way(workspace_dir: Path) -> None:
 
     app = create_app(workspace_dir, QUALITY)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ScoringScreen), "declarations are not asked twice"
         assert screen.current == fourth
@@ -234,7 +234,7 @@ async def test_resume_after_quitting_mid_way(workspace_dir: Path) -> None:
 async def test_submission_refused_while_an_item_is_incomplete(workspace_dir: Path) -> None:
     app = create_app(workspace_dir, QUALITY)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await declare_none(pilot)
         screen = app.screen
         assert isinstance(screen, ScoringScreen)
@@ -254,7 +254,7 @@ async def test_submission_refused_while_an_item_is_incomplete(workspace_dir: Pat
 async def test_off_scale_digit_is_refused_on_a_non_contiguous_scale(workspace_dir: Path) -> None:
     app = create_app(workspace_dir, QUALITY)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await declare_none(pilot)
         screen = app.screen
         assert isinstance(screen, ScoringScreen)
@@ -288,7 +288,7 @@ async def test_quality_evaluator_never_sees_price_text(workspace_dir: Path) -> N
     seen: list[str] = []
     app = create_app(workspace_dir, None)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)
         seen.append(screen_text(app))
         panel = app.screen.query_one("#panel-list")
@@ -354,7 +354,7 @@ async def test_quality_evaluator_never_sees_price_text(workspace_dir: Path) -> N
 async def test_price_evaluator_sees_prices_and_the_formula(workspace_dir: Path) -> None:
     app = create_app(workspace_dir, PRICE)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await declare_none(pilot)
         screen = app.screen
         assert isinstance(screen, ScoringScreen)
@@ -376,7 +376,7 @@ async def test_bid_text_with_markup_is_shown_as_typed(workspace_dir: Path) -> No
     )
     app = create_app(workspace_dir, QUALITY)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert "Apex [bold]Care[/] Leadership Ltd [/]" in screen_text(app)
         await declare_none(pilot)
         assert "Apex [bold]Care[/] Leadership Ltd [/]" in screen_text(app)
@@ -385,7 +385,7 @@ async def test_bid_text_with_markup_is_shown_as_typed(workspace_dir: Path) -> No
 async def test_command_palette_lists_the_screen_actions(workspace_dir: Path) -> None:
     app = create_app(workspace_dir, QUALITY)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await declare_none(pilot)
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Next", "Prev", "Justify", "Score", "Submit", "Help"} <= titles

@@ -13,6 +13,7 @@ from textual.widgets import TextArea
 from bid_panel.tui.app import create_app
 
 from .conftest import SIZE
+from .helpers import settle
 
 
 async def _steady(pilot) -> None:
@@ -25,6 +26,7 @@ def test_declaration_screen(snap_compare, workspace_dir: Path) -> None:
     app = create_app(workspace_dir, "amara-okafor")
 
     async def run_before(pilot) -> None:
+        await settle(pilot)  # the sheet opens after the first frame
         await pilot.press("n", "n")  # two bidders declared, the rest still to do
         await _steady(pilot)
 
@@ -35,6 +37,7 @@ def test_scoring_screen_after_one_score(snap_compare, workspace_dir: Path) -> No
     app = create_app(workspace_dir, "amara-okafor")
 
     async def run_before(pilot) -> None:
+        await settle(pilot)
         await pilot.press("a", "s")
         await pilot.pause()
         await pilot.press("y")

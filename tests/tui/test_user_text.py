@@ -30,7 +30,7 @@ from bid_panel.tui.screens.scoring import ScoringScreen
 from bid_panel.tui.screens.welcome import WelcomeScreen
 
 from .conftest import SIZE
-from .helpers import bidder_file, rendered_text, replace_in, screen_text
+from .helpers import bidder_file, rendered_text, replace_in, screen_text, settle
 
 NORTHSHIRE = "Northshire [/] [UK]"
 """`[/]` alone crashed the audit view; `[UK]` vanished (read as a style)."""
@@ -91,7 +91,7 @@ async def test_names_and_scale_show_as_typed_through_scoring(workspace_dir: Path
     replace_in(workspace_dir / "tender.yaml", "name: Quality 0-5", f'name: "{SCALE}"')
     app = create_app(workspace_dir, None)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)
         shown = rendered_text(app)
         assert NORTHSHIRE in shown and KINFIELD in shown and AMARA in shown
@@ -132,7 +132,7 @@ async def test_a_price_evaluator_sees_bidder_names_as_typed_in_the_price_table(
     )
     app = create_app(workspace_dir, "david-price")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("a", "s", "y")
         await pilot.pause()
         assert isinstance(app.screen, ScoringScreen)
@@ -154,7 +154,7 @@ async def test_an_error_naming_a_folder_with_brackets_is_shown_not_parsed(
     rename_everything(workspace_dir)
     app = create_app(workspace_dir, "amara-okafor")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)
         [note] = [n for n in app._notifications if n.title == "Cannot open sheet"]
         assert f"this sheet belongs to {AMARA};" in note.message
@@ -171,7 +171,7 @@ async def test_names_show_as_typed_through_moderation_and_results(scored: Path) 
     (scored / "moderation.yaml").unlink()
     app = create_app(scored, mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("o", "ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ModerationMatrixScreen)
@@ -205,7 +205,7 @@ async def test_exporting_to_a_folder_named_with_brackets(scored: Path, tmp_path:
     out = tmp_path / "exports [/]"
     app = create_app(scored, "fiona-marsh", mode="moderate")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -234,7 +234,7 @@ async def test_exporting_to_a_folder_named_with_brackets(scored: Path, tmp_path:
 async def test_names_show_as_typed_in_the_auditors_view(scored: Path) -> None:
     app = create_app(scored, mode="audit")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, AuditScreen)
         await pilot.press("2")

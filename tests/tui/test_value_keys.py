@@ -24,7 +24,7 @@ from bid_panel.tui.widgets import scale_picker
 from bid_panel.tui.widgets.scale_picker import ScalePicker, ValueTyping, keys_for
 
 from .conftest import SIZE
-from .helpers import replace_in, score_and_submit_every_sheet, widget_text
+from .helpers import replace_in, score_and_submit_every_sheet, settle, widget_text
 
 QUALITY = "amara-okafor"
 TEN = "training-curriculum"  # on the 0-10 scale below
@@ -209,7 +209,7 @@ def score_events(root: Path, item: tuple[str, str]) -> list:
 async def test_scoring_on_a_zero_to_ten_scale(awkward: Path) -> None:
     app = create_app(awkward, QUALITY)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("a", "s", "y")
         await pilot.pause()
         screen = app.screen
@@ -247,7 +247,7 @@ async def test_scoring_on_a_zero_to_ten_scale(awkward: Path) -> None:
 async def test_scoring_on_a_scale_with_two_point_five(awkward: Path) -> None:
     app = create_app(awkward, QUALITY)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("a", "s", "y")
         await pilot.pause()
         screen = app.screen
@@ -275,7 +275,7 @@ async def test_scoring_on_a_scale_with_two_point_five(awkward: Path) -> None:
 async def test_the_gate_is_still_one_for_pass_and_zero_for_fail(awkward: Path) -> None:
     app = create_app(awkward, QUALITY)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("a", "s", "y")
         await pilot.pause()
         screen = app.screen
@@ -324,7 +324,7 @@ async def test_the_moderation_dialog_types_values_the_same_way(moderated: Path) 
         "workers earned this score."
     )
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ModerationMatrixScreen)
         ten = ("northshire-council", TEN)
         dialog = await open_item(pilot, ten)

@@ -29,6 +29,7 @@ from bid_panel.tui.screens.results import ResultsScreen
 from bid_panel.tui.widgets.scale_picker import keys_for
 
 from .conftest import SIZE
+from .helpers import settle
 
 REASON = (
     "The panel agreed the tender evidences this with named staff and dated outcomes in "
@@ -117,7 +118,7 @@ async def test_moving_the_cursor_does_not_regather_the_sheets(opened: Path, monk
     monkeypatch.setattr(moderation, "moderation_items", gathered)
     app = create_app(opened, mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ModerationMatrixScreen)
         agenda = screen.query_one("#agenda", DataTable)
@@ -149,7 +150,7 @@ async def test_the_dialog_checks_the_reason_after_a_pause_not_on_every_key(
 ) -> None:
     app = create_app(opened, mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("enter")
         await pilot.pause()
         dialog = app.screen
@@ -184,7 +185,7 @@ async def test_results_are_computed_in_a_worker_once_and_reused_for_the_export(
     monkeypatch.setattr(exports_module, "collect", slow_collect)
     app = create_app(opened, mode="moderate")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("r")
         await pilot.pause()
         screen = app.screen
@@ -226,7 +227,7 @@ async def test_leaving_the_results_while_they_are_computed(opened: Path, monkeyp
     monkeypatch.setattr(exports_module, "collect", slow_collect)
     app = create_app(opened, mode="moderate")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, ResultsScreen)

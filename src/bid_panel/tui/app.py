@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -109,17 +110,30 @@ class BidPanelApp(App[int]):
             self._show_welcome()
 
     def open_own_sheet(self, screen: ScoringScreen) -> None:
-        """Load the workspace with only this member's sheet, check their key and open it
-        into `screen` (drawn already). A workspace with errors closes the app with them
-        (the CLI prints them); a sheet that cannot be opened goes to the welcome screen."""
-        from bid_panel.core.workspace import load_workspace
+        """Open this member's sheet into `screen` (drawn already): load the workspace with
+        only their sheet in a thread (seconds on a large tender; the screen stays drawn and
+        responsive), then check their key and open the sheet. A workspace with errors closes
+        the app with them (the CLI prints them); a sheet that cannot be opened goes to the
+        welcome screen."""
+        self._load_own_sheet(screen, self.initial_evaluator or "")
 
-        evaluator = self.initial_evaluator or ""
+    @work(thread=True, exclusive=True, group="open-sheet")
+    def _load_own_sheet(self, screen: ScoringScreen, evaluator: str) -> None:
+        from bid_panel.core.workspace import load_workspace
+        from bid_panel.tui.widgets import scoring_desk  # its imports too, off the UI thread
+
+        del scoring_desk
         try:
-            self.workspace = load_workspace(self.root, sheets={evaluator})
+            workspace = load_workspace(self.root, sheets={evaluator})
         except BidPanelError as exc:
-            self._fail(exc)
+            self.call_from_thread(self._fail, exc)
             return
+        self.call_from_thread(self._own_sheet_loaded, screen, evaluator, workspace)
+
+    def _own_sheet_loaded(
+        self, screen: ScoringScreen, evaluator: str, workspace: Workspace
+    ) -> None:
+        self.workspace = workspace
         if not self.start_session(evaluator, opening=screen):
             self._show_welcome(replacing=screen)
 

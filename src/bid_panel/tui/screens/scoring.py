@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, LoadingIndicator, Static
 
 from bid_panel.tui.keys import KEY_NAMES, TYPING_KEYS
 
@@ -60,7 +61,9 @@ class ScoringScreen(Screen[None]):
         if self.session is not None:
             yield self._new_desk(self.session)
         else:
-            yield Static(f"Opening the score sheet of {self.opening}…", id="opening", markup=False)
+            with Vertical(id="opening"):
+                yield Static(f"Opening the score sheet of {self.opening}…", markup=False)
+                yield LoadingIndicator()
         yield Footer()
 
     def on_mount(self) -> None:

@@ -67,6 +67,8 @@ class ScoringDesk(Horizontal):
             yield Static("", id="save-status")
 
     def on_mount(self) -> None:
+        if not self.children:
+            return  # the app quit as the sheet opened: nothing was composed to set up
         self.query_one("#response-scroll").border_title = "Bid response"
         self.query_one("#guidance-scroll").border_title = "Guidance"
         editor = self.query_one("#justification", TextArea)
