@@ -7,9 +7,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bid_panel.core.evaluation import evaluate
-from bid_panel.core.exports import json_export
+from bid_panel.core.exports import export_data, json_export
 from bid_panel.core.exports.data import NOTICE, ExportData, collect
 from bid_panel.core.results import results_json
 from bid_panel.core.sample import init_workspace
@@ -92,3 +94,64 @@ def test_everything_is_there_and_equals_the_engine(document: dict, data: ExportD
     assert document["method"]["rules"]["tie_break"][0] == "quality_total"
     assert document["robustness"]["baseline_winner"] == "northshire-council"
     assert document["moderation"]["signed_at"] is not None
+
+
+# --------------------------------------------------------------------------- streaming
+
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(), st.floats(allow_nan=False)),
+    lambda inner: st.one_of(st.lists(inner), st.dictionaries(st.text(), inner)),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, derandomize=True, database=None, deadline=None)
+@given(
+    document=st.dictionaries(st.text(), JSON_VALUES, max_size=5),
+    key=st.text(max_size=3),
+    items=st.lists(JSON_VALUES, max_size=5),
+)
+def test_chunks_join_to_the_bytes_of_the_whole_document(
+    document: dict, key: str, items: list
+) -> None:
+    whole = {**document, key: items}
+    pieces = list(json_export.chunks(whole, key, iter(items)))
+    expected = (json.dumps(whole, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    assert b"".join(pieces) == expected == json_export.dumps(whole)
+    lazy = {k: items if k == key else (lambda v=v: v) for k, v in whole.items()}
+    assert b"".join(json_export.chunks(lazy, key, iter(items))) == expected
+
+
+def test_chunks_of_an_empty_document_and_of_large_text() -> None:
+    assert b"".join(json_export.chunks({}, "scores", [])) == b"{}\n"
+    text = 'é\n"' * 50_000  # pieces of about 64 KB, a character never split
+    document = {"a": [text, {"b": text}], "scores": []}
+    pieces = list(json_export.chunks(document, "scores", [{"c": text}, text]))
+    assert len(pieces) > 3
+    expected = json.dumps(
+        {"a": [text, {"b": text}], "scores": [{"c": text}, text]}, indent=2, ensure_ascii=False
+    )
+    assert b"".join(pieces) == (expected + "\n").encode("utf-8")
+
+
+def test_the_written_export_is_the_rendered_one(data: ExportData, tmp_path: Path) -> None:
+    rendered = json_export.render(data)
+    written = export_data(data, ["json", "csv"], tmp_path / "out")
+    assert sorted(p.name for p in written) == [p.name for p in written]
+    name = json_export.file_name(data)
+    assert (tmp_path / "out" / name).read_bytes() == rendered[name]
+    assert json_export.export_json(data) == json.loads(rendered[name])
+
+
+def test_a_failure_while_writing_the_export_leaves_nothing(
+    data: ExportData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_: ExportData):  # type: ignore[no-untyped-def]
+        yield from ()
+        raise RuntimeError("made to fail")
+
+    monkeypatch.setattr(json_export, "score_entries", broken)
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match="made to fail"):
+        export_data(data, ["csv", "json"], out)
+    assert list(out.iterdir()) == []

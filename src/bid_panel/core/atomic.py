@@ -14,6 +14,7 @@ import re
 import secrets
 import socket
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 from bid_panel.core.errors import BidPanelError, SheetLocked
@@ -43,6 +44,13 @@ def explain_os_error(exc: OSError, path: Path, action: str = "save") -> BidPanel
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace `path` with `data` atomically and durably."""
+    atomic_write_chunks(path, [data])
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> None:
+    """`atomic_write` for a file written piece by piece as it is made (the JSON export of
+    a large tender, never held whole): replaced whole or not at all, the old file intact
+    when anything fails, a piece that cannot be made included."""
     folder = path.parent
     tmp_name = None
     try:
@@ -55,7 +63,8 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.fchmod(fd, stat.S_IMODE(path.stat().st_mode))
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         Path(tmp_name).replace(path)

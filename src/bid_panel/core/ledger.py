@@ -41,7 +41,8 @@ from bid_panel.core.yamlio import (
     YamlProblem,
     content_key,
     parse_record_bytes,
-    read_file_bytes,
+    read_file_mapped,
+    release,
     validation_findings,
 )
 
@@ -222,9 +223,17 @@ class RecordFile(Generic[H, E]):
             return self._locator.position(("header",))
         return self._locator.position(("events", index))
 
-    def keep_text(self, encoded: bytes) -> None:
-        """Keep the text given as its UTF-8 bytes (`text = ...` without decoding them)."""
-        self._packed = zlib.compress(encoded, 1) if encoded else b""
+    def keep_text(self, encoded: memoryview) -> None:
+        """Keep the text given as its UTF-8 bytes (`text = ...` without decoding them),
+        compressed a piece at a time: zlib.compress of a whole 17 MB record grew its output
+        in blocks of up to 4 MB, freed once joined (see yamlio.read_file_mapped for why
+        that matters)."""
+        packer = zlib.compressobj(1)
+        pieces = [
+            packer.compress(encoded[start : start + (1 << 16)])
+            for start in range(0, len(encoded), 1 << 16)
+        ]
+        self._packed = b"".join([*pieces, packer.flush()]) if encoded else b""
 
     def copy(self) -> RecordFile[H, E]:
         """A record of its own (a new list of the same events), for a writer to append to;
@@ -282,11 +291,31 @@ class RecordFormat(Generic[H, E]):
     ) -> RecordFile[H, E] | None:
         """Parse and type-check a record; add located findings on failure.
 
-        Each event is type-checked as soon as the parser has built it, so the file is never
-        whole as plain data beside its events, nor as text beside its bytes (see
-        yamlio.parse_record_bytes): reading the 17 MB moderation record of a large tender
-        peaked at 70 MB above what it keeps (benchmarks/pipeline.py, profiled)."""
+        The file is read into memory of its own, given back as soon as it is parsed (see
+        yamlio.read_file_mapped), and each event is type-checked as soon as the parser has
+        built it, so the file is never whole as plain data beside its events, nor as text
+        beside its bytes (see yamlio.parse_record_bytes): reading the 17 MB moderation
+        record of a large tender peaked at 70 MB above what it keeps (benchmarks/
+        pipeline.py, profiled)."""
         name = display or str(path)
+        try:
+            raw = read_file_mapped(path, limit=MAX_RECORD_BYTES)
+        except YamlProblem as problem:
+            findings.add(problem.finding(name))
+            return None
+        try:
+            with memoryview(raw) as view:
+                return self._read(path, view, findings, name)
+        finally:
+            release(raw)
+
+    def _read(
+        self, path: Path, raw: memoryview, findings: Findings, name: str
+    ) -> RecordFile[H, E] | None:
+        key = content_key(path, raw, self.name)
+        cached = PARSED.get(key)
+        if cached is not None:  # the same bytes, already parsed and type-checked
+            return cached
         errors: list[Any] = []  # pydantic's error dicts, located in the file
         shared = _Shared()
 
@@ -301,53 +330,48 @@ class RecordFormat(Generic[H, E]):
                 return None
 
         try:
-            raw = read_file_bytes(path, limit=MAX_RECORD_BYTES)
-            key = content_key(path, raw, self.name)
-            cached = PARSED.get(key)
-            if cached is not None:  # the same bytes, already parsed and type-checked
-                return cached
             body, data = parse_record_bytes(raw, limit=MAX_RECORD_BYTES, each=each)
         except YamlProblem as problem:
             findings.add(problem.finding(name))
             return None
-        del raw  # `body` is the same bytes (without a byte-order mark)
-        unknown = set(data) - {"header", "events"}
-        if unknown or "header" not in data:
-            line, column = Locator(body.decode("utf-8")).position(())
-            findings.error(
-                name,
-                f"a {self.name} has exactly two keys, header and events"
-                + (f" (found {', '.join(sorted(map(str, unknown)))})" if unknown else ""),
-                "restore the file from the last good copy; records are written by bid_panel",
-                line,
-                column,
-            )
-            return None
-        header_error: ValidationError | None = None
-        try:
-            header = self.header_model.model_validate(data["header"])
-        except ValidationError as exc:
-            header_error = exc
-        events = data.get("events") or []
-        if not isinstance(events, list):  # not a list: its items were not passed to `each`
-            try:
-                events = self.events_adapter.validate_python(events)
-            except ValidationError as exc:
-                errors.extend(exc.errors(include_url=False))
-        if header_error is not None or errors:
-            locator = Locator(body.decode("utf-8"))
-            if header_error is not None:
-                within = _Within(locator, "header")
-                findings.extend(
-                    _prefixed(
-                        validation_findings(header_error, self.header_model, name, within),
-                        "header",
-                    )
+        with body:
+            unknown = set(data) - {"header", "events"}
+            if unknown or "header" not in data:
+                line, column = Locator(str(body, "utf-8")).position(())
+                findings.error(
+                    name,
+                    f"a {self.name} has exactly two keys, header and events"
+                    + (f" (found {', '.join(sorted(map(str, unknown)))})" if unknown else ""),
+                    "restore the file from the last good copy; records are written by bid_panel",
+                    line,
+                    column,
                 )
-            findings.extend(_event_findings(errors, name, locator, self.tags))
-            return None
-        record = RecordFile(path, header, events)
-        record.keep_text(body)
+                return None
+            header_error: ValidationError | None = None
+            try:
+                header = self.header_model.model_validate(data["header"])
+            except ValidationError as exc:
+                header_error = exc
+            events = data.get("events") or []
+            if not isinstance(events, list):  # not a list: its items were not passed to `each`
+                try:
+                    events = self.events_adapter.validate_python(events)
+                except ValidationError as exc:
+                    errors.extend(exc.errors(include_url=False))
+            if header_error is not None or errors:
+                locator = Locator(str(body, "utf-8"))
+                if header_error is not None:
+                    within = _Within(locator, "header")
+                    findings.extend(
+                        _prefixed(
+                            validation_findings(header_error, self.header_model, name, within),
+                            "header",
+                        )
+                    )
+                findings.extend(_event_findings(errors, name, locator, self.tags))
+                return None
+            record = RecordFile(path, header, events)
+            record.keep_text(body)
         PARSED.put(key, record)
         return record
 
@@ -388,31 +412,62 @@ class _Shared:
       each: 728 bytes per event, 80 MB of a large tender's 110,000 events (measured with
       benchmarks/run.py). Safe because the events are frozen: pydantic never changes the
       set of a frozen model, and `model_copy` copies it;
+    - the names of their fields: each event's fields are moved into a dict that shares its
+      keys with every other event of its kind (see `_fields_holder`), 128 bytes less a score
+      event, 280 a consensus entry: 16 MB of the same tender;
     - one Decimal for each score as written (`3`, `2.5`: a handful per record), in an
       event's fields and in its mappings (a consensus's `individual` scores), instead of
       one each: 104 bytes a score, 20 MB of the same tender. Only a Decimal of the very
       same text (digits, exponent and sign: `3` and `3.0` stay apart), so every value,
-      dump and hash is unchanged; the mappings are the event's own, built by pydantic."""
+      dump and hash is unchanged; the mappings are the event's own, built by pydantic;
+    - one list or mapping of text for equal ones, in the same order: each of the 12,000
+      consensus entries of the same tender names the same sheet seals and, mostly, the
+      same people present (6 MB). Like the events, they are never changed once read."""
 
     def __init__(self) -> None:
         self.fields_sets: dict[frozenset[str], set[str]] = {}
         self.decimals: dict[str, Decimal] = {}
+        self.containers: dict[tuple[Any, ...], Any] = {}
 
     def __call__(self, event: E) -> E:
         fields = event.__pydantic_fields_set__
         object.__setattr__(
             event, "__pydantic_fields_set__", self.fields_sets.setdefault(frozenset(fields), fields)
         )
-        values = event.__dict__
-        for name, value in values.items():  # values replaced, never keys added: safe
+        holder = _fields_holder(type(event))()
+        for name, value in event.__dict__.items():
             kind = type(value)
             if kind is Decimal:
-                values[name] = self.decimals.setdefault(str(value), value)
+                value = self.decimals.setdefault(str(value), value)
             elif kind is dict:
-                for key, inner in value.items():
+                for key, inner in value.items():  # values replaced, never keys added: safe
                     if type(inner) is Decimal:
                         value[key] = self.decimals.setdefault(str(inner), inner)
+                if all(type(inner) is str for inner in value.values()):
+                    value = self.containers.setdefault((dict, *value.items()), value)
+            elif kind is list and all(type(inner) is str for inner in value):
+                value = self.containers.setdefault((list, *value), value)
+            setattr(holder, name, value)
+        object.__setattr__(event, "__dict__", holder.__dict__)
         return event
+
+
+_HOLDERS: dict[type, type] = {}
+
+
+def _fields_holder(model: type) -> type:
+    """A plain class whose instances hold the fields of a `model` event, to make its dict.
+
+    CPython keeps the attributes of a plain class's instances in a dict that shares one
+    table of keys with every other instance of the class, when they are set in the same
+    order (pydantic's own dicts have a table each): set in field order, the fields of a
+    score event take 144 bytes instead of 272. The dict is an ordinary dict with the same
+    items in the same order (equality, dumps, copies and hashes see no difference); on an
+    interpreter without key sharing it is simply as large as before."""
+    holder = _HOLDERS.get(model)
+    if holder is None:
+        holder = _HOLDERS.setdefault(model, type(f"{model.__name__}Fields", (), {}))
+    return holder
 
 
 def _prefixed(findings: list[Finding], prefix: str) -> list[Finding]:

@@ -10,8 +10,11 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import difflib
 import hashlib
+import mmap
 import re
 import stat
 import threading
@@ -370,19 +373,53 @@ def parse_yaml_text(text: str) -> dict[str, Any]:
     return _parse(text, lambda: text)
 
 
-def parse_record_bytes(data: bytes, *, limit: int, each: EventHook) -> tuple[bytes, dict[str, Any]]:
+def parse_record_bytes(
+    data: memoryview, *, limit: int, each: EventHook
+) -> tuple[memoryview, dict[str, Any]]:
     """`parse_yaml_bytes` for a record, which can be large: returns (body, data), the body
-    being the text as UTF-8 bytes (`data` without a byte-order mark), parsed as it is and
-    never decoded beside it; each event is passed to `each` as soon as it is built (see
-    `_construct_events`). For the 17 MB moderation record of a large tender, the bytes,
-    the text, libyaml's copy of it and the whole file as plain data were all alive at once
-    beside the typed events (benchmarks/pipeline.py). Raises `YamlProblem`, the same as
-    `parse_yaml_bytes` would."""
-    body = _utf8(data, limit=limit)
+    being the text as UTF-8 (a view of `data` after any byte-order mark), parsed as it is
+    and never decoded beside it; each event is passed to `each` as soon as it is built
+    (see `_construct_events`). For the 17 MB moderation record of a large tender, the
+    bytes, the text, libyaml's copy of it and the whole file as plain data were all alive
+    at once beside the typed events (benchmarks/pipeline.py). Raises `YamlProblem`, the
+    same as `parse_yaml_bytes` would."""
+    body = data[_checked_start(data, limit) :]
     # As parse_yaml_text's test, without decoding a file that holds printable ASCII.
-    if re.search(rb"[!-~]", body) is None and not body.decode("utf-8").strip():
+    if re.search(rb"[!-~]", body) is None and not str(body, "utf-8").strip():
         raise YamlProblem("file is empty", "the file must hold a YAML mapping (key: value lines)")
-    return body, _parse(body, lambda: body.decode("utf-8"), each)
+    return body, _parse(_Reader(body), lambda: str(body, "utf-8"), each)
+
+
+def _checked_start(data: memoryview, limit: int) -> int:
+    """Where the text of `data` starts (after a byte-order mark), once it is checked as
+    `_utf8` checks it, without a copy; `_utf8` itself says what is wrong, if anything."""
+    if len(data) > limit or re.search(rb"[\x00\x80-\xff]", data) is not None:
+        if len(data) > limit or re.search(rb"\x00", data) is not None:
+            _utf8(bytes(data), limit=limit)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            for start in range(0, len(data), 1 << 16):
+                decoder.decode(data[start : start + (1 << 16)])
+            decoder.decode(b"", True)
+        except UnicodeDecodeError:
+            _utf8(bytes(data), limit=limit)
+    return 3 if data[:3] == b"\xef\xbb\xbf" else 0
+
+
+class _Reader:
+    """A record's text for libyaml to read a piece at a time, not given whole as a bytes
+    object it would have to be copied into."""
+
+    name = "<byte string>"  # what libyaml calls a text given whole, in its messages
+
+    def __init__(self, body: memoryview) -> None:
+        self._body = body
+        self._at = 0
+
+    def read(self, size: int) -> bytes:
+        piece = self._body[self._at : self._at + size].tobytes()
+        self._at += len(piece)
+        return piece
 
 
 def _parse(
@@ -446,6 +483,27 @@ def parse_yaml_bytes(data: bytes, *, limit: int) -> tuple[str, dict[str, Any]]:
 
 def read_file_bytes(path: Path, *, limit: int) -> bytes:
     """The bytes of a regular file of at most `limit` bytes. Raises `YamlProblem`."""
+    return _read_file(path, limit, _read_bytes)
+
+
+def read_file_mapped(path: Path, *, limit: int) -> bytes | mmap.mmap:
+    """`read_file_bytes` into memory mapped for the file alone (an anonymous mmap: empty
+    files aside), which `release` gives back to the system at once. A record is read,
+    parsed and let go: read onto the heap, its 5 to 17 MB raised the C allocator's mmap
+    threshold to their size, after which the allocator kept up to twice that in free heap
+    memory instead of returning it, 20 MB of a large tender's export (benchmarks/
+    pipeline.py, with mallinfo)."""
+    return _read_file(path, limit, _read_mapped)
+
+
+def release(data: bytes | mmap.mmap) -> None:
+    """Give back what `read_file_mapped` read (nothing to do for bytes)."""
+    if isinstance(data, mmap.mmap):
+        with contextlib.suppress(BufferError):  # a view still held (by a traceback): it
+            data.close()  # is then closed when collected
+
+
+def _read_file(path: Path, limit: int, read: Callable[[Any, int, int], Any]) -> Any:
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
@@ -457,10 +515,7 @@ def read_file_bytes(path: Path, *, limit: int) -> bytes:
                 "check this is the right file",
             )
         with path.open("rb") as handle:
-            # Not read(limit + 1): that allocates the whole limit (256 MB for a record) first.
-            data = handle.read(info.st_size + 1)
-            if len(data) > info.st_size:  # still growing: it cannot exceed the limit either
-                data += handle.read(limit + 1 - len(data))
+            return read(handle, info.st_size, limit)
     except FileNotFoundError:
         raise YamlProblem("file not found", "check the path") from None
     except IsADirectoryError:
@@ -471,7 +526,34 @@ def read_file_bytes(path: Path, *, limit: int) -> bytes:
         raise YamlProblem(
             f"cannot read the file: {exc.strerror or exc}", "check the path and the disk"
         ) from None
+
+
+def _read_bytes(handle: Any, size: int, limit: int) -> bytes:
+    # Not read(limit + 1): that allocates the whole limit (256 MB for a record) first.
+    data: bytes = handle.read(size + 1)
+    if len(data) > size:  # still growing: it cannot exceed the limit either
+        data += handle.read(limit + 1 - len(data))
     return data
+
+
+def _read_mapped(handle: Any, size: int, limit: int) -> bytes | mmap.mmap:
+    if size == 0:
+        return _read_bytes(handle, size, limit)
+    data = mmap.mmap(-1, size)  # never resized: not every system can (macOS)
+    try:
+        count = handle.readinto(data)
+        more = handle.read(1) if count == size else b""
+    except BaseException:
+        data.close()
+        raise
+    if count == size and not more:
+        return data
+    # The file changed size while it was read (rare): its bytes, as `_read_bytes` reads them.
+    kept = data[:count] + more
+    data.close()
+    if more:  # still growing: it cannot exceed the limit either
+        kept += handle.read(limit + 1 - len(kept))
+    return kept
 
 
 class ParseCache:

@@ -5,7 +5,9 @@ One entry point, `export(workspace, formats, out_dir)`, used by `bid-panel expor
 the results screen (from a worker, with a `progress` callback). Every requested format is
 rendered in memory first; if any is refused (provisional results, an explanation to fix)
 nothing at all is written. Each file is then written atomically: an existing file of the
-same name is replaced whole or not at all.
+same name is replaced whole or not at all. The JSON record alone is written as it is made,
+once every other format has been rendered (it is never refused): at 27 MB for a large
+tender, held whole it was the peak of an export (benchmarks/pipeline.py).
 
 - csv (csv_export): STEM-results.csv, -contributions, -scores, -exclusions, -method,
   -criteria and -scales.csv, one table each (STEM: the tender reference, file-safe);
@@ -24,7 +26,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from bid_panel.core.atomic import atomic_write, explain_os_error
+from bid_panel.core.atomic import atomic_write, atomic_write_chunks, explain_os_error
 from bid_panel.core.errors import BidPanelError, Finding
 from bid_panel.core.exports import (
     csv_export,
@@ -98,6 +100,10 @@ def problems(data: ExportData, formats: Iterable[str] = FORMATS) -> list[Finding
     return list(dict.fromkeys(found))
 
 
+_STREAMED = {"json": (json_export.file_name, json_export.render_chunks)}
+"""Formats `export_data` writes as they are made: never refused, and large."""
+
+
 def render(
     data: ExportData,
     formats: Iterable[str] = FORMATS,
@@ -109,8 +115,17 @@ def render(
     """Every file of the chosen formats, by file name, in memory. Raises ExportRefused
     listing every problem of every refused format (the others are not returned either)."""
     chosen = _check_formats(formats)
+    return _render(data, chosen, ocid_prefix, progress, total_steps or len(chosen))
+
+
+def _render(
+    data: ExportData,
+    chosen: list[str],
+    ocid_prefix: str,
+    progress: Progress | None,
+    total: int,
+) -> dict[str, bytes]:
     renderers = _renderers(ocid_prefix)
-    total = total_steps or len(chosen)
     files: dict[str, bytes] = {}
     refused: list[tuple[str, ExportRefused]] = []
     for step, name in enumerate(chosen, start=1):
@@ -165,9 +180,10 @@ def export_data(
     without evaluating the workspace again. Same refusals, same files, same atomic writes.
     (`export(workspace, ...)` is `collect` followed by this.)"""
     chosen = _check_formats(formats)
-    files = render(
-        data, chosen, ocid_prefix=ocid_prefix, progress=progress, total_steps=len(chosen) + 1
-    )
+    total = len(chosen) + 1
+    streamed = [name for name in chosen if name in _STREAMED]
+    in_memory = [name for name in chosen if name not in _STREAMED]
+    files = _render(data, in_memory, ocid_prefix, progress, total)
     if out_dir.exists() and not out_dir.is_dir():
         raise BidPanelError(f"{out_dir} exists and is not a folder; choose another --out")
     try:
@@ -175,10 +191,19 @@ def export_data(
     except OSError as exc:
         raise explain_os_error(exc, out_dir, "create") from None
     written = []
+    # First, so that a failure while making it leaves nothing written (as before; only
+    # the folder may be new).
+    for step, name in enumerate(streamed, start=len(in_memory) + 1):
+        file_name, render_chunks = _STREAMED[name]
+        path = out_dir / file_name(data)
+        atomic_write_chunks(path, render_chunks(data))
+        written.append(path)
+        if progress is not None:
+            progress(step, total, f"prepared {name}")
     for name in sorted(files):
         path = out_dir / name
         atomic_write(path, files[name])
         written.append(path)
     if progress is not None:
-        progress(len(chosen) + 1, len(chosen) + 1, f"wrote {len(written)} file(s) to {out_dir}")
-    return written
+        progress(total, total, f"wrote {len(written)} file(s) to {out_dir}")
+    return sorted(written)

@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -75,13 +76,16 @@ def score_entries(data: ExportData) -> Iterator[dict[str, Any]]:
 
 def export_json(data: ExportData) -> dict[str, Any]:
     """The whole document (`render` writes the same, without holding `scores` whole)."""
-    document = _document(data)
+    document = {k: v() if callable(v) else v for k, v in _document(data).items()}
     document["scores"] = list(score_entries(data))
     return document
 
 
 def _document(data: ExportData) -> dict[str, Any]:
-    """The document with `scores` left empty (filled in by `export_json` or `render`)."""
+    """The document with `scores` left empty (filled in by `export_json` or `render`), and
+    its two other large parts, the results and the robustness checks (2 and 5 MB of a large
+    tender's export), as functions that make them, so that a writer makes each only when it
+    writes it and lets it go before the next (see `chunks`)."""
     tender = data.tender
     rules = tender.rules
     state = data.state
@@ -150,7 +154,7 @@ def _document(data: ExportData) -> dict[str, Any]:
             }
             for e in data.workspace.panel.evaluators
         ],
-        "results": results_json(data.results, data.workspace.tender_sha256),
+        "results": partial(results_json, data.results, data.workspace.tender_sha256),
         "scores": [],
         "moderation": {
             "opened_at": state.opened.at.isoformat() if state.opened else None,
@@ -158,70 +162,80 @@ def _document(data: ExportData) -> dict[str, Any]:
             "signed_at": state.signed.at.isoformat() if state.signed else None,
             "entries_since_signed": state.events_since_signed,
         },
-        "robustness": robustness_json(data.robustness),
+        "robustness": partial(robustness_json, data.robustness),
     }
 
 
 def dumps(document: Any) -> bytes:
     """json.dumps(document, indent=2, ensure_ascii=False) and a line break, as UTF-8."""
-    out = io.BytesIO()
-    _write(out, document, 0)
-    out.write(b"\n")
-    return out.getvalue()
+    return _joined(_pieces([(_ENCODER.iterencode(document), 0), (["\n"], 0)]))
 
 
-def dumps_streamed(document: dict[str, Any], key: str, items: Iterable[Any]) -> bytes:
-    """`dumps` of `document` with `items` as the list under its top-level `key`, written
-    one item at a time: a large export's `scores` (12,000 entries, half its 27 MB) are never
-    all in memory at once, nor is the whole text beside its UTF-8 bytes (benchmarks/
-    pipeline.py, profiled). The same bytes as `dumps` of the document holding the list."""
-    out = io.BytesIO()
+def chunks(document: dict[str, Any], key: str, items: Iterable[Any]) -> Iterator[bytes]:
+    """`dumps` of `document` with `items` as the list under its top-level `key`, in pieces
+    of about 64 KB, made as they are asked for: the items (a large export's 12,000 scores,
+    half its 27 MB) are never all in memory at once, nor is the text whole beside its UTF-8
+    bytes (benchmarks/pipeline.py, profiled). Joined, the same bytes as `dumps` of the
+    document holding the list. A value that is a function is called when written: the
+    value it gives is let go once written."""
+    return _pieces(_parts(document, key, items))
+
+
+Part = tuple[Iterable[str], int]
+"""Text, and how many levels deep it is (see `_pieces`)."""
+
+
+def _parts(document: dict[str, Any], key: str, items: Iterable[Any]) -> Iterator[Part]:
     if not document:
-        out.write(b"{}")
+        yield ["{}"], 0
     for index, (name, value) in enumerate(document.items()):
-        out.write(b",\n  " if index else b"{\n  ")
-        out.write(_ENCODER.encode(name).encode("utf-8") + b": ")
+        yield [(",\n  " if index else "{\n  "), _ENCODER.encode(name), ": "], 0
         if name != key:
-            _write(out, value, 1)
+            yield _ENCODER.iterencode(value() if callable(value) else value), 1
             continue
         empty = True
         for item in items:
-            out.write(b"[\n    " if empty else b",\n    ")
-            _write(out, item, 2)
+            yield ["[\n    " if empty else ",\n    "], 0
+            yield _ENCODER.iterencode(item), 2
             empty = False
-        out.write(b"[]" if empty else b"\n  ]")
-    if document:
-        out.write(b"\n}")
-    out.write(b"\n")
-    return out.getvalue()
+        yield ["[]" if empty else "\n  ]"], 0
+    yield ["\n}\n" if document else "\n"], 0
 
 
 _ENCODER = json.JSONEncoder(indent=2, ensure_ascii=False)
 
 
-def _write(out: io.BytesIO, value: Any, level: int) -> None:
-    """Write `value` as json.dumps(indent=2) would inside a document, `level` deep: the
-    lines after the first indented by two spaces a level (a line break never occurs inside
-    a JSON string, so every one of them is between values). Written in pieces of about
-    64 KB: the text is never whole beside its UTF-8 bytes, and joining millions of small
-    strings at 100,000 scores peaked at over twice the memory (benchmarks/run.py)."""
-    indent = "\n" + "  " * level
-    pending: list[str] = []
+def _pieces(parts: Iterable[Part]) -> Iterator[bytes]:
+    """The parts' text as UTF-8, in pieces of about 64 KB (joining millions of small strings
+    at once, at 100,000 scores, peaked at over twice the memory: benchmarks/run.py). Text
+    `level` deep is written as json.dumps(indent=2) writes it inside a document: each line
+    after its first indented by two more spaces a level (a line break never occurs inside a
+    JSON string, so every one of them is between values)."""
+    done: list[str] = []
     size = 0
-    for chunk in _ENCODER.iterencode(value):
-        pending.append(chunk)
-        size += len(chunk)
-        if size >= 65536:
-            _flush(out, pending, indent)
-            pending, size = [], 0
-    _flush(out, pending, indent)
+    for texts, level in parts:
+        pending: list[str] = []
+        for text in texts:
+            pending.append(text)
+            size += len(text)
+            if size >= 65536:
+                done.append(_indented(pending, level))
+                yield "".join(done).encode("utf-8")
+                done, pending, size = [], [], 0
+        done.append(_indented(pending, level))
+    yield "".join(done).encode("utf-8")
 
 
-def _flush(out: io.BytesIO, pending: list[str], indent: str) -> None:
-    text = "".join(pending)
-    if indent != "\n":
-        text = text.replace("\n", indent)
-    out.write(text.encode("utf-8"))
+def _indented(texts: list[str], level: int) -> str:
+    text = "".join(texts)
+    return text.replace("\n", "\n" + "  " * level) if level else text
+
+
+def _joined(pieces: Iterable[bytes]) -> bytes:
+    out = io.BytesIO()
+    for piece in pieces:
+        out.write(piece)
+    return out.getvalue()
 
 
 def export_schema() -> dict[str, Any]:
@@ -230,6 +244,14 @@ def export_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
+def file_name(data: ExportData) -> str:
+    return f"{data.stem}-evaluation.json"
+
+
+def render_chunks(data: ExportData) -> Iterator[bytes]:
+    """The file's bytes piece by piece, for writing as it is made (see `exports.export`)."""
+    return chunks(_document(data), "scores", score_entries(data))
+
+
 def render(data: ExportData) -> dict[str, bytes]:
-    document = dumps_streamed(_document(data), "scores", score_entries(data))
-    return {f"{data.stem}-evaluation.json": document}
+    return {file_name(data): _joined(render_chunks(data))}
