@@ -18,10 +18,11 @@ first (interpreter start, imports, loading, up to the frame; not the exit).
 
 from __future__ import annotations
 
-import resource
 import sys
 import time
 from pathlib import Path
+
+from pipeline import peak_mb
 
 FRAME_AT: list[float] = []
 """The wall-clock time of the frame (the caller subtracts its own time before starting us:
@@ -104,4 +105,4 @@ if __name__ == "__main__":
     else:
         bid_panel(sys.argv[1], Path(sys.argv[2]), sys.argv[3])
     print(FRAME_AT[0])
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+    print(peak_mb())

@@ -16,7 +16,18 @@ from pathlib import Path
 
 
 def peak_mb() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    """This process's peak resident memory in MB: Linux's VmHWM, which starts afresh at
+    exec. Not getrusage's ru_maxrss there: that keeps the high-water mark of the process
+    that forked us (run.py, grown large by the in-process moves of (c)) across the exec."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB; bytes on macOS
+    return peak // (1024 * 1024) if sys.platform == "darwin" else peak // 1024
 
 
 def parse_only(root: Path) -> dict[str, float]:
