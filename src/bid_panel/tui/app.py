@@ -8,6 +8,7 @@ Everything else loads the workspace before the app starts.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -120,9 +121,10 @@ class BidPanelApp(App[int]):
     @work(thread=True, exclusive=True, group="open-sheet")
     def _load_own_sheet(self, screen: ScoringScreen, evaluator: str) -> None:
         from bid_panel.core.workspace import load_workspace
-        from bid_panel.tui.widgets import scoring_desk  # its imports too, off the UI thread
 
-        del scoring_desk
+        # The desk's module and its imports (Markdown, the session) load here too, off the
+        # UI thread: the screen mounts the desk once the sheet is open.
+        importlib.import_module("bid_panel.tui.widgets.scoring_desk")
         try:
             workspace = load_workspace(self.root, sheets={evaluator})
         except BidPanelError as exc:
