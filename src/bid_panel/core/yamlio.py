@@ -384,10 +384,17 @@ def parse_record_bytes(
     at once beside the typed events (benchmarks/pipeline.py). Raises `YamlProblem`, the
     same as `parse_yaml_bytes` would."""
     body = data[_checked_start(data, limit) :]
-    # As parse_yaml_text's test, without decoding a file that holds printable ASCII.
-    if re.search(rb"[!-~]", body) is None and not str(body, "utf-8").strip():
-        raise YamlProblem("file is empty", "the file must hold a YAML mapping (key: value lines)")
-    return body, _parse(_Reader(body), lambda: str(body, "utf-8"), each)
+    try:
+        # As parse_yaml_text's test, without decoding a file that holds printable ASCII.
+        if re.search(rb"[!-~]", body) is None and not str(body, "utf-8").strip():
+            raise YamlProblem(
+                "file is empty", "the file must hold a YAML mapping (key: value lines)"
+            )
+        return body, _parse(_Reader(body), lambda: str(body, "utf-8"), each)
+    except BaseException:
+        # Not left to the traceback's frames: the caller's memory is given back at once.
+        body.release()
+        raise
 
 
 def _checked_start(data: memoryview, limit: int) -> int:
@@ -396,6 +403,7 @@ def _checked_start(data: memoryview, limit: int) -> int:
     if len(data) > limit or re.search(rb"[\x00\x80-\xff]", data) is not None:
         if len(data) > limit or re.search(rb"\x00", data) is not None:
             _utf8(bytes(data), limit=limit)
+            raise AssertionError("_utf8 accepted what this check refused")  # never parse it
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:
             for start in range(0, len(data), 1 << 16):
@@ -403,6 +411,7 @@ def _checked_start(data: memoryview, limit: int) -> int:
             decoder.decode(b"", True)
         except UnicodeDecodeError:
             _utf8(bytes(data), limit=limit)
+            raise AssertionError("_utf8 accepted what this check refused") from None
     return 3 if data[:3] == b"\xef\xbb\xbf" else 0
 
 

@@ -7,7 +7,8 @@ rendered in memory first; if any is refused (provisional results, an explanation
 nothing at all is written. Each file is then written atomically: an existing file of the
 same name is replaced whole or not at all. The JSON record alone is written as it is made,
 once every other format has been rendered (it is never refused): at 27 MB for a large
-tender, held whole it was the peak of an export (benchmarks/pipeline.py).
+tender, held whole it was the peak of an export (benchmarks/pipeline.py). A process killed
+while it is written leaves the old file intact and a hidden `.NAME.HEX.tmp` beside it.
 
 - csv (csv_export): STEM-results.csv, -contributions, -scores, -exclusions, -method,
   -criteria and -scales.csv, one table each (STEM: the tender reference, file-safe);
