@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from bid_panel.core.names import SLUG_PATTERN
 
@@ -42,6 +42,16 @@ class Strict(BaseModel):
         validate_default=True,
         use_enum_values=False,
     )
+
+
+class ChainedEvent(Strict):
+    """An event of an append-only record (a score sheet, the moderation record): its place,
+    its time and its links in the hash chain (see `ledger`)."""
+
+    seq: int = Field(ge=1)
+    at: AwareDatetime
+    prev: Sha256
+    hash: Sha256
 
 
 def fix(message: str, hint: str) -> ValueError:

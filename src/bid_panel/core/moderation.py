@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field
 
 from bid_panel.core import clock
-from bid_panel.core.base import Sha256, Slug, Strict
+from bid_panel.core.base import ChainedEvent, Sha256, Slug, Strict
 from bid_panel.core.checks import assigned_leaves, value_problem
 from bid_panel.core.consensus import ItemScores, Moderated, allowed_values, gather, is_allowed
 from bid_panel.core.errors import BidPanelError, Findings, InvalidFiles, RecordError
@@ -41,14 +41,7 @@ class ModerationHeader(Strict):
     created_at: AwareDatetime
 
 
-class _Event(Strict):
-    seq: int = Field(ge=1)
-    at: AwareDatetime
-    prev: Sha256
-    hash: Sha256
-
-
-class Withdrawal(_Event):
+class Withdrawal(ChainedEvent):
     """An evaluator withdrawn from the panel (illness, late conflict...), with the reason."""
 
     type: Literal["withdrawal"]
@@ -56,7 +49,7 @@ class Withdrawal(_Event):
     reason: str = Field(min_length=1, max_length=10_000)
 
 
-class Opened(_Event):
+class Opened(ChainedEvent):
     """Moderation opened: binds the record to the seal of every submitted sheet."""
 
     type: Literal["opened"]
@@ -64,7 +57,7 @@ class Opened(_Event):
     present: list[Slug] = Field(default_factory=list)
 
 
-class Consensus(_Event):
+class Consensus(ChainedEvent):
     """The agreed score of one item, with the reason and who agreed it."""
 
     type: Literal["consensus"]
@@ -84,7 +77,7 @@ class Consensus(_Event):
     supersedes: int | None = Field(default=None, description="seq of the entry this replaces")
 
 
-class Signed(_Event):
+class Signed(ChainedEvent):
     """The moderator's signature over the record as it stands (its head hash)."""
 
     type: Literal["signed"]

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from bid_panel.core.base import Sha256, Slug, Strict
+from bid_panel.core.base import ChainedEvent, Sha256, Slug, Strict
 from bid_panel.core.errors import Findings, InvalidFiles
 from bid_panel.core.ledger import RecordFormat
 from bid_panel.core.panel import Role
@@ -44,14 +44,7 @@ class SheetHeader(Strict):
     created_at: AwareDatetime
 
 
-class _Event(Strict):
-    seq: int = Field(ge=1)
-    at: AwareDatetime
-    prev: Sha256
-    hash: Sha256
-
-
-class Declaration(_Event):
+class Declaration(ChainedEvent):
     """Conflict of interest declaration for one bidder, made before seeing its bid."""
 
     type: Literal["declaration"]
@@ -60,7 +53,7 @@ class Declaration(_Event):
     note: str = Field(default="", max_length=10_000)
 
 
-class ScoreSet(_Event):
+class ScoreSet(ChainedEvent):
     """A score set or changed, with its justification (possibly still a draft)."""
 
     type: Literal["score"]
@@ -70,7 +63,7 @@ class ScoreSet(_Event):
     justification: str = Field(default="", max_length=100_000)
 
 
-class Submitted(_Event):
+class Submitted(ChainedEvent):
     """The seal: nothing may follow it. `hash` of this event is the sheet's seal."""
 
     type: Literal["submitted"]
